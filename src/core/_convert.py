@@ -1,0 +1,335 @@
+"""Conversion of ccxt's unified dicts into the typed records, done once at the boundary.
+
+Every function takes what ccxt returns and nothing else; none of them calls the network.
+Missing values stay ``None``; NaN and infinities (which some venues send) become ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core._enums import (
+    MarketType,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    TakerOrMaker,
+    TimeInForce,
+)
+from core._models import (
+    AssetBalance,
+    Balance,
+    Candle,
+    Fee,
+    Fill,
+    Level,
+    Limits,
+    Market,
+    MinMax,
+    Order,
+    OrderBook,
+    Position,
+    Precision,
+    Ticker,
+    Trade,
+)
+
+Raw = Mapping[str, Any]
+
+# ccxt precisionMode constants (ccxt.base.decimal_to_precision)
+DECIMAL_PLACES = 2
+SIGNIFICANT_DIGITS = 3
+TICK_SIZE = 4
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """ccxt number (float, int or numeric string) -> Decimal, exact to its shortest repr."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return Decimal(repr(value))
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return result if result.is_finite() else None
+
+
+def to_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def to_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _enum_or_none(enum: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return enum(str(value).lower())
+    except ValueError:
+        return None
+
+
+# Hot path (every streamed trade): plain dict lookups instead of enum construction.
+_SIDES: Mapping[Any, Side] = {"buy": Side.BUY, "sell": Side.SELL}
+_LIQUIDITY: Mapping[Any, TakerOrMaker] = {"taker": TakerOrMaker.TAKER, "maker": TakerOrMaker.MAKER}
+
+
+def _step(value: Any, mode: int) -> Decimal | None:
+    """ccxt precision value -> step size, whatever the venue's precisionMode."""
+    number = to_decimal(value)
+    if number is None:
+        return None
+    if mode == TICK_SIZE:
+        return number
+    if mode == DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(number))
+    return None  # significant digits: no fixed step
+
+
+def _minmax(raw: Raw | None) -> MinMax:
+    if not raw:
+        return MinMax()
+    return MinMax(to_decimal(raw.get("min")), to_decimal(raw.get("max")))
+
+
+def market_type_of(raw: Raw) -> MarketType:
+    kind = raw.get("type")
+    if kind == "future" or (raw.get("future") and kind != "swap"):
+        return MarketType.FUTURE
+    try:
+        return MarketType(str(kind))
+    except ValueError:
+        if raw.get("swap"):
+            return MarketType.SWAP
+        if raw.get("option"):
+            return MarketType.OPTION
+        return MarketType.SPOT
+
+
+def market(raw: Raw, precision_mode: int = TICK_SIZE) -> Market:
+    precision = raw.get("precision") or {}
+    limits = raw.get("limits") or {}
+    active = raw.get("active")
+    return Market(
+        symbol=raw["symbol"],
+        id=str(raw.get("id")),
+        base=raw.get("base") or "",
+        quote=raw.get("quote") or "",
+        type=market_type_of(raw),
+        active=active is not False,
+        settle=raw.get("settle"),
+        linear=raw.get("linear"),
+        inverse=raw.get("inverse"),
+        contract_size=to_decimal(raw.get("contractSize")),
+        precision=Precision(
+            amount=_step(precision.get("amount"), precision_mode),
+            price=_step(precision.get("price"), precision_mode),
+        ),
+        limits=Limits(
+            amount=_minmax(limits.get("amount")),
+            price=_minmax(limits.get("price")),
+            cost=_minmax(limits.get("cost")),
+        ),
+        maker=to_decimal(raw.get("maker")),
+        taker=to_decimal(raw.get("taker")),
+    )
+
+
+def ticker(raw: Raw) -> Ticker:
+    f = to_float
+    return Ticker(
+        symbol=raw["symbol"],
+        timestamp=to_int(raw.get("timestamp")),
+        bid=f(raw.get("bid")),
+        ask=f(raw.get("ask")),
+        bid_volume=f(raw.get("bidVolume")),
+        ask_volume=f(raw.get("askVolume")),
+        last=f(raw.get("last")),
+        open=f(raw.get("open")),
+        high=f(raw.get("high")),
+        low=f(raw.get("low")),
+        close=f(raw.get("close")),
+        base_volume=f(raw.get("baseVolume")),
+        quote_volume=f(raw.get("quoteVolume")),
+        change=f(raw.get("change")),
+        percentage=f(raw.get("percentage")),
+        vwap=f(raw.get("vwap")),
+    )
+
+
+def _levels(raw: Iterable[Sequence[Any]], limit: int | None) -> tuple[Level, ...]:
+    levels = tuple((float(level[0]), float(level[1])) for level in raw)
+    return levels[:limit] if limit is not None else levels
+
+
+def order_book(
+    raw: Raw, symbol: str | None = None, *, synced: bool = True, limit: int | None = None
+) -> OrderBook:
+    return OrderBook(
+        symbol=raw.get("symbol") or symbol or "",
+        bids=_levels(raw.get("bids") or (), limit),
+        asks=_levels(raw.get("asks") or (), limit),
+        timestamp=to_int(raw.get("timestamp")),
+        nonce=to_int(raw.get("nonce")),
+        synced=synced,
+    )
+
+
+def trade(raw: Raw) -> Trade:
+    get = raw.get
+    trade_id = get("id")
+    timestamp = get("timestamp")
+    cost = get("cost")
+    return Trade(
+        raw["symbol"],
+        None if trade_id is None else str(trade_id),
+        None if timestamp is None else int(timestamp),
+        float(raw["price"]),
+        float(raw["amount"]),
+        _SIDES.get(get("side")),
+        None if cost is None else to_float(cost),
+        _LIQUIDITY.get(get("takerOrMaker")),
+    )
+
+
+def candle(raw: Sequence[Any]) -> Candle:
+    return Candle(
+        timestamp=int(raw[0]),
+        open=float(raw[1]),
+        high=float(raw[2]),
+        low=float(raw[3]),
+        close=float(raw[4]),
+        volume=float(raw[5]) if raw[5] is not None else 0.0,
+    )
+
+
+def fee(raw: Raw | None) -> Fee | None:
+    if not raw:
+        return None
+    cost = to_decimal(raw.get("cost"))
+    if cost is None:
+        return None
+    return Fee(cost=cost, currency=raw.get("currency"), rate=to_decimal(raw.get("rate")))
+
+
+def fill(raw: Raw) -> Fill:
+    price = to_decimal(raw.get("price"))
+    amount = to_decimal(raw.get("amount"))
+    return Fill(
+        symbol=raw["symbol"],
+        id=None if raw.get("id") is None else str(raw["id"]),
+        order_id=None if raw.get("order") is None else str(raw["order"]),
+        timestamp=to_int(raw.get("timestamp")),
+        side=_enum_or_none(Side, raw.get("side")),
+        price=price if price is not None else Decimal(0),
+        amount=amount if amount is not None else Decimal(0),
+        cost=to_decimal(raw.get("cost")),
+        fee=fee(raw.get("fee")),
+        taker_or_maker=_enum_or_none(TakerOrMaker, raw.get("takerOrMaker")),
+    )
+
+
+def _order_type(raw: Raw) -> OrderType | str:
+    """ccxt reports a stop/take-profit order as type market/limit plus ``stopLossPrice`` /
+    ``takeProfitPrice``: fold those back into one :class:`OrderType`."""
+    value = raw.get("type")
+    if value is None:
+        return "unknown"
+    # venues spell them "stop-loss", "trailing stop", "TAKE_PROFIT": one spelling here
+    text = str(value).lower().replace(" ", "_").replace("-", "_")
+    if text in ("market", "limit"):
+        if raw.get("stopLossPrice") is not None:
+            return OrderType.STOP_LOSS if text == "market" else OrderType.STOP_LOSS_LIMIT
+        if raw.get("takeProfitPrice") is not None:
+            return OrderType.TAKE_PROFIT if text == "market" else OrderType.TAKE_PROFIT_LIMIT
+    try:
+        return OrderType(text)
+    except ValueError:
+        return text
+
+
+def _fees(raw: Raw) -> tuple[Fee, ...]:
+    items = raw.get("fees") or ([raw["fee"]] if raw.get("fee") else [])
+    return tuple(f for f in (fee(item) for item in items) if f is not None)
+
+
+def order(raw: Raw) -> Order:
+    side = _enum_or_none(Side, raw.get("side"))
+    if side is None:
+        raise ValueError(f"order {raw.get('id')!r}: venue returned no side")
+    return Order(
+        id=str(raw.get("id")),
+        symbol=raw.get("symbol") or "",
+        side=side,
+        type=_order_type(raw),
+        status=_enum_or_none(OrderStatus, raw.get("status")),
+        amount=to_decimal(raw.get("amount")),
+        filled=to_decimal(raw.get("filled")),
+        remaining=to_decimal(raw.get("remaining")),
+        price=to_decimal(raw.get("price")),
+        average=to_decimal(raw.get("average")),
+        cost=to_decimal(raw.get("cost")),
+        trigger_price=to_decimal(raw.get("triggerPrice") or raw.get("stopPrice")),
+        client_order_id=raw.get("clientOrderId"),
+        time_in_force=_enum_or_none(TimeInForce, raw.get("timeInForce")),
+        post_only=raw.get("postOnly"),
+        reduce_only=raw.get("reduceOnly"),
+        fees=_fees(raw),
+        timestamp=to_int(raw.get("timestamp")),
+        last_update_timestamp=to_int(raw.get("lastUpdateTimestamp")),
+    )
+
+
+_BALANCE_META = frozenset({"info", "free", "used", "total", "timestamp", "datetime", "debt"})
+
+
+def balance(raw: Raw) -> Balance:
+    assets: dict[str, AssetBalance] = {}
+    for currency, entry in raw.items():
+        if currency in _BALANCE_META or not isinstance(entry, Mapping):
+            continue
+        assets[currency] = AssetBalance(
+            free=to_decimal(entry.get("free")),
+            used=to_decimal(entry.get("used")),
+            total=to_decimal(entry.get("total")),
+        )
+    return Balance(assets=assets, timestamp=to_int(raw.get("timestamp")))
+
+
+def position(raw: Raw) -> Position:
+    return Position(
+        symbol=raw.get("symbol") or "",
+        side=_enum_or_none(PositionSide, raw.get("side")),
+        contracts=to_decimal(raw.get("contracts")),
+        contract_size=to_decimal(raw.get("contractSize")),
+        entry_price=to_decimal(raw.get("entryPrice")),
+        mark_price=to_decimal(raw.get("markPrice")),
+        notional=to_decimal(raw.get("notional")),
+        leverage=to_decimal(raw.get("leverage")),
+        unrealized_pnl=to_decimal(raw.get("unrealizedPnl")),
+        liquidation_price=to_decimal(raw.get("liquidationPrice")),
+        margin_mode=raw.get("marginMode"),
+        timestamp=to_int(raw.get("timestamp")),
+    )

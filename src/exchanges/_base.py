@@ -1,0 +1,312 @@
+"""``BaseExchange``: the one interface strategies ``await``, whatever the venue (contract).
+
+An adapter is an async resource with a lifecycle that refuses reuse after close::
+
+    NEW --connect()--> CONNECTING --> OPEN --close()--> CLOSING --> CLOSED
+                                   \\-> (failure) NEW: connect() may be tried again
+
+``connect()`` and ``close()`` are template methods wrapping the protected hooks
+``_connect()`` / ``_close()``; ``close()`` is idempotent, and any call after it raises
+:class:`core.ExchangeClosed`. Calls made before ``connect()`` connect first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self
+
+from core import (
+    Balance,
+    Candle,
+    ExchangeClosed,
+    Fill,
+    Market,
+    MarketType,
+    NotSupported,
+    Order,
+    OrderBook,
+    OrderType,
+    Position,
+    Settings,
+    Side,
+    Ticker,
+    TimeInForce,
+    Trade,
+)
+from exchanges._capabilities import Capabilities
+
+Number = Decimal | int | float | str
+
+
+class LifecycleState(StrEnum):
+    NEW = "new"
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class BaseExchange(ABC):
+    """Abstract async adapter for one (venue, account, market type)."""
+
+    def __init__(self) -> None:
+        self._state = LifecycleState.NEW
+        self._lifecycle_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ identity
+    @property
+    @abstractmethod
+    def id(self) -> str:
+        """The venue id (ccxt's: ``"binance"``, ``"okx"``...)."""
+
+    @property
+    @abstractmethod
+    def account(self) -> str | None:
+        """The account ("portfolio") name the credentials belong to; None when public."""
+
+    @property
+    @abstractmethod
+    def market_type(self) -> MarketType: ...
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    @abstractmethod
+    def settings(self) -> Settings: ...
+
+    @property
+    @abstractmethod
+    def raw(self) -> Any:
+        """The underlying client (a ccxt.pro instance): the escape hatch for venue calls."""
+
+    @property
+    def state(self) -> LifecycleState:
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        return self._state in (LifecycleState.CLOSING, LifecycleState.CLOSED)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.id} account={self.account!r} "
+            f"market_type={self.market_type.value} state={self._state.value}>"
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+    async def connect(self) -> None:
+        """Open the adapter: load markets and whatever the venue needs. Idempotent."""
+        self._ensure_not_closed("connect")
+        if self._is_open():
+            return
+        async with self._lifecycle_lock:
+            # Another task may have connected or closed while this one waited for the lock.
+            self._ensure_not_closed("connect")
+            if self._is_open():
+                return
+            self._state = LifecycleState.CONNECTING
+            try:
+                await self._connect()
+            except BaseException:
+                if self._state is LifecycleState.CONNECTING:
+                    self._state = LifecycleState.NEW
+                raise
+            if self._state is LifecycleState.CONNECTING:
+                self._state = LifecycleState.OPEN
+
+    async def close(self) -> None:
+        """Release every resource (sessions, sockets, tasks). Idempotent; final."""
+        if self._state is LifecycleState.CLOSED:
+            return
+        if self._state is LifecycleState.CLOSING:
+            async with self._lifecycle_lock:  # wait for the close in progress
+                return
+        self._state = LifecycleState.CLOSING
+        async with self._lifecycle_lock:
+            try:
+                await self._close()
+            finally:
+                self._state = LifecycleState.CLOSED
+
+    async def disconnect(self) -> None:
+        """Alias of :meth:`close`."""
+        await self.close()
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _is_open(self) -> bool:
+        return self._state is LifecycleState.OPEN
+
+    def _ensure_not_closed(self, method: str) -> None:
+        if self.closed:
+            raise ExchangeClosed(f"{method}() called on a closed adapter", venue=self.id)
+
+    async def _ensure_open(self, method: str) -> None:
+        """Refuse calls after close; connect first when not connected yet."""
+        self._ensure_not_closed(method)
+        if self._state is not LifecycleState.OPEN:
+            await self.connect()
+
+    @abstractmethod
+    async def _connect(self) -> None: ...
+
+    @abstractmethod
+    async def _close(self) -> None: ...
+
+    # ------------------------------------------------------------------ REST: market data
+    @abstractmethod
+    async def fetch_markets(self, *, reload: bool = False) -> dict[str, Market]: ...
+
+    @abstractmethod
+    async def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    @abstractmethod
+    async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]: ...
+
+    @abstractmethod
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook: ...
+
+    @abstractmethod
+    async def fetch_trades(
+        self, symbol: str, since: int | None = None, limit: int | None = None
+    ) -> list[Trade]: ...
+
+    @abstractmethod
+    async def fetch_ohlcv(
+        self,
+        symbol: str,
+        timeframe: str = "1m",
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[Candle]: ...
+
+    # ------------------------------------------------------------------ REST: account
+    @abstractmethod
+    async def fetch_balance(self) -> Balance: ...
+
+    @abstractmethod
+    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]: ...
+
+    @abstractmethod
+    async def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Number,
+        price: Number | None = None,
+        *,
+        trigger_price: Number | None = None,
+        trailing_amount: Number | None = None,
+        time_in_force: TimeInForce | str | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Order: ...
+
+    @abstractmethod
+    async def cancel_order(self, order_id: str, symbol: str) -> Order: ...
+
+    @abstractmethod
+    async def fetch_order_status(self, order_id: str, symbol: str) -> Order: ...
+
+    @abstractmethod
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    @abstractmethod
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[Fill]: ...
+
+    # ------------------------------------------------------------------ WebSocket: one update
+    @abstractmethod
+    async def watch_ticker(self, symbol: str) -> Ticker: ...
+
+    @abstractmethod
+    async def watch_trades(self, symbol: str) -> list[Trade]: ...
+
+    @abstractmethod
+    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook: ...
+
+    @abstractmethod
+    async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]: ...
+
+    @abstractmethod
+    async def watch_balance(self) -> Balance: ...
+
+    @abstractmethod
+    async def watch_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    @abstractmethod
+    async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]: ...
+
+    # ------------------------------------------------------------------ supervised streams
+    # Declared here so the interface is complete; the connection supervisor (issue 5)
+    # delivers them. Until then they say so instead of running an unsupervised loop.
+    def _supervisor_missing(self, method: str) -> NotSupported:
+        return NotSupported(
+            f"{method}() needs the connection supervisor, which this version does not ship yet;"
+            " use the watch_* method in your own loop meanwhile",
+            venue=self.id,
+            method=method,
+        )
+
+    def stream_trades(self, symbol: str) -> AsyncIterator[Trade]:
+        raise self._supervisor_missing("stream_trades")
+
+    def stream_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
+        raise self._supervisor_missing("stream_ticker")
+
+    def stream_order_book(self, symbol: str) -> AsyncIterator[OrderBook]:
+        raise self._supervisor_missing("stream_order_book")
+
+    def stream_ohlcv(self, symbol: str, timeframe: str = "1m") -> AsyncIterator[Candle]:
+        raise self._supervisor_missing("stream_ohlcv")
+
+    def stream_balance(self) -> AsyncIterator[Balance]:
+        raise self._supervisor_missing("stream_balance")
+
+    def stream_orders(self, symbol: str | None = None) -> AsyncIterator[Order]:
+        raise self._supervisor_missing("stream_orders")
+
+    def stream_my_trades(self, symbol: str | None = None) -> AsyncIterator[Fill]:
+        raise self._supervisor_missing("stream_my_trades")
+
+    async def subscribe_trades(self, symbol: str, callback: Any) -> Any:
+        raise self._supervisor_missing("subscribe_trades")
+
+    async def subscribe_ticker(self, symbol: str, callback: Any) -> Any:
+        raise self._supervisor_missing("subscribe_ticker")
+
+    async def subscribe_order_book(self, symbol: str, callback: Any) -> Any:
+        raise self._supervisor_missing("subscribe_order_book")
+
+    async def subscribe_ohlcv(self, symbol: str, callback: Any, timeframe: str = "1m") -> Any:
+        raise self._supervisor_missing("subscribe_ohlcv")
+
+    async def subscribe_balance(self, callback: Any) -> Any:
+        raise self._supervisor_missing("subscribe_balance")
+
+    async def subscribe_orders(self, callback: Any, symbol: str | None = None) -> Any:
+        raise self._supervisor_missing("subscribe_orders")
+
+    async def subscribe_my_trades(self, callback: Any, symbol: str | None = None) -> Any:
+        raise self._supervisor_missing("subscribe_my_trades")

@@ -1,0 +1,107 @@
+"""The ``exchanges`` command. Errors print one line and exit non-zero (``--debug`` for the
+traceback); ``--json`` prints machine-readable output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core import ExchangeError, configure_logging
+
+app = typer.Typer(
+    name="exchanges",
+    help="A unified async exchange layer on ccxt.pro.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+_debug = False
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+    configure_logging()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    if _debug:
+        raise exc
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)  # one line, never wrapped
+    return typer.Exit(code=1)
+
+
+async def _venue_rows(names: list[str]) -> list[dict[str, Any]]:
+    from exchanges import adapter_class
+
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        adapter = adapter_class(name)(name)  # type: ignore[call-arg]
+        try:
+            caps = adapter.capabilities
+            rows.append(
+                {
+                    "venue": name,
+                    "adapter": type(adapter).__name__,
+                    "capabilities": caps.as_dict(),
+                }
+            )
+        finally:
+            await adapter.close()
+    return rows
+
+
+@app.command()
+def venues(
+    names: Annotated[list[str] | None, typer.Argument(help="Venue ids (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List supported venues and what each can do (no network)."""
+    from exchanges import ccxt_venues
+
+    try:
+        rows = asyncio.run(_venue_rows(names or ccxt_venues()))
+    except ExchangeError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    columns = ("fetch_ticker", "place_order", "watch_trades", "watch_order_book", "watch_orders")
+    table = Table(title=f"{len(rows)} venues")
+    table.add_column("venue")
+    table.add_column("adapter")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        caps = row["capabilities"]
+        table.add_row(row["venue"], row["adapter"], *(caps[c] for c in columns))
+    console.print(table)
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print the library's and ccxt's versions."""
+    import ccxt
+
+    try:
+        own = version("exchanges")
+    except PackageNotFoundError:
+        own = "unknown"
+    typer.echo(f"exchanges {own} (ccxt {ccxt.__version__})")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""binance: market types (spot, margin, USD-M, COIN-M) and an endpoint override.
+
+Quirks handled here and nowhere else:
+
+* ccxt's ``binance`` class serves every binance market family through ``defaultType``:
+  ``spot``, ``margin``, ``future`` (USD-M, linear: ``fapi``) and ``delivery`` (COIN-M,
+  inverse: ``dapi``). Our :class:`core.MarketType` plus ``sub_type`` choose among them;
+  ``fetchMarkets`` is restricted to that family so ``connect()`` loads one market list,
+  not four.
+* ``endpoint=`` points every REST and WebSocket URL at a Binance-compatible server (the
+  simulator, a recording proxy) and applies the client options that server documents.
+* Margin orders: ccxt's async ``create_order`` routes to ``/sapi/v1/margin/order`` only
+  when ``marginMode`` is in the call's params (the ``defaultMarginMode`` option is not
+  read there), so a margin adapter adds it to every order.
+* Client order ids: 1 to 36 characters of ``[.A-Za-z0-9:/_-]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from core import ConfigurationError, MarketType
+from exchanges._ccxt_adapter import CcxtExchange
+from exchanges._orders import ClientOrderIdRules, OrderRequest
+
+SubType = Literal["linear", "inverse"]
+
+
+class BinanceExchange(CcxtExchange):
+    ccxt_id = "binance"
+    client_order_id_rules = ClientOrderIdRules(max_length=36, pattern=r"[.A-Za-z0-9:/_-]+")
+
+    def __init__(
+        self,
+        venue: str | None = None,
+        *,
+        endpoint: str | None = None,
+        sub_type: SubType = "linear",
+        **kwargs: Any,
+    ) -> None:
+        if sub_type not in ("linear", "inverse"):
+            raise ConfigurationError(f"sub_type: {sub_type!r} is not 'linear' or 'inverse'")
+        self._sub_type: SubType = sub_type
+        self._endpoint = endpoint.rstrip("/") if endpoint else None
+        if self._endpoint is not None:
+            from exchanges.simulator import CLIENT_OPTIONS  # type: ignore[attr-defined]
+
+            kwargs["options"] = {**CLIENT_OPTIONS, **(kwargs.get("options") or {})}
+        super().__init__(venue, **kwargs)
+        if self._endpoint is not None:
+            from exchanges.venues.binance_endpoint import (  # type: ignore[import-not-found]
+                endpoint_urls,
+            )
+
+            self._client.urls = endpoint_urls(self._client.urls, self._endpoint)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The Binance-compatible base URL every call goes to, when overridden."""
+        return self._endpoint
+
+    @property
+    def sub_type(self) -> SubType:
+        return self._sub_type
+
+    def _default_options(self) -> dict[str, Any]:
+        kind = self._market_type
+        if kind is MarketType.OPTION:
+            return {"defaultType": "option", "fetchMarkets": {"types": ["option"]}}
+        if kind in (MarketType.SPOT, MarketType.MARGIN):
+            # super() adds defaultMarginMode for margin: without it ccxt sends margin
+            # orders to the spot API (/api/v3/order instead of /sapi/v1/margin/order).
+            return {**super()._default_options(), "fetchMarkets": {"types": ["spot"]}}
+        # USD-M (linear, fapi) or COIN-M (inverse, dapi), perpetual or dated.
+        default_type = "future" if self._sub_type == "linear" else "delivery"
+        return {
+            "defaultType": default_type,
+            "defaultSubType": self._sub_type,
+            "fetchMarkets": {"types": [self._sub_type]},
+        }
+
+    def _order_params(
+        self, order: OrderRequest, extra: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        ccxt_type, params = super()._order_params(order, extra)
+        if self._market_type is MarketType.MARGIN:
+            params.setdefault("marginMode", self._margin_mode)
+        return ccxt_type, params

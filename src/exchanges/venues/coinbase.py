@@ -1,0 +1,17 @@
+"""coinbase (Advanced Trade): client order id rules.
+
+Authentication (HMAC with ``CB-ACCESS-*`` headers for legacy keys, an ES256 JWT bearer
+token for CDP keys) is ccxt's. Coinbase Exchange (``coinbaseexchange``, with a passphrase)
+needs no subclass: its ``requiredCredentials`` already make the generic adapter ask for the
+passphrase. Client order ids: up to 128 characters of letters, digits, ``-`` and ``_``.
+"""
+
+from __future__ import annotations
+
+from exchanges._ccxt_adapter import CcxtExchange
+from exchanges._orders import ClientOrderIdRules
+
+
+class CoinbaseExchange(CcxtExchange):
+    ccxt_id = "coinbase"
+    client_order_id_rules = ClientOrderIdRules(max_length=128, pattern=r"[A-Za-z0-9_-]+")
