@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core import InvalidOrder, OrderStatus, OrderType, Side
+from core import ConfigurationError, InvalidOrder, OrderStatus, OrderType, Side
 from exchanges import BinanceExchange
 
 from .conftest import Captured, FakeVenue, market
@@ -165,3 +165,18 @@ async def test_debug_logs_of_a_signed_request_carry_no_secret(
     assert SECRET not in text
     signature = fake_venue.requests[0].body.rpartition("&signature=")[2]
     assert signature not in text
+
+
+async def test_endpoint_moves_every_api_url() -> None:
+    ex = BinanceExchange(endpoint="http://127.0.0.1:8765/")
+    try:
+        api = ex.raw.urls["api"]
+        assert api["public"] == "http://127.0.0.1:8765/api/v3"
+        assert api["sapi"] == "http://127.0.0.1:8765/sapi/v1"
+        assert api["ws"]["spot"] == "ws://127.0.0.1:8765/ws"
+        assert api["ws"]["ws-api"]["spot"] == "ws://127.0.0.1:8765/ws-api/v3"
+        assert ex.endpoint == "http://127.0.0.1:8765"
+    finally:
+        await ex.close()
+    with pytest.raises(ConfigurationError, match="endpoint"):
+        BinanceExchange(endpoint="127.0.0.1:8765")

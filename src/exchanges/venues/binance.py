@@ -8,7 +8,7 @@ Quirks handled here and nowhere else:
   ``fetchMarkets`` is restricted to that family so ``connect()`` loads one market list,
   not four.
 * ``endpoint=`` points every REST and WebSocket URL at a Binance-compatible server (the
-  simulator, a recording proxy) and applies the client options that server documents.
+  simulator, a recording proxy).
 * Margin orders: ccxt's async ``create_order`` routes to ``/sapi/v1/margin/order`` only
   when ``marginMode`` is in the call's params (the ``defaultMarginMode`` option is not
   read there), so a margin adapter adds it to every order.
@@ -23,6 +23,7 @@ from typing import Any, Literal
 from core import ConfigurationError, MarketType
 from exchanges._ccxt_adapter import CcxtExchange
 from exchanges._orders import ClientOrderIdRules, OrderRequest
+from exchanges.venues.binance_endpoint import endpoint_urls
 
 SubType = Literal["linear", "inverse"]
 
@@ -43,17 +44,12 @@ class BinanceExchange(CcxtExchange):
             raise ConfigurationError(f"sub_type: {sub_type!r} is not 'linear' or 'inverse'")
         self._sub_type: SubType = sub_type
         self._endpoint = endpoint.rstrip("/") if endpoint else None
-        if self._endpoint is not None:
-            from exchanges.simulator import CLIENT_OPTIONS  # type: ignore[attr-defined]
-
-            kwargs["options"] = {**CLIENT_OPTIONS, **(kwargs.get("options") or {})}
         super().__init__(venue, **kwargs)
         if self._endpoint is not None:
-            from exchanges.venues.binance_endpoint import (  # type: ignore[import-not-found]
-                endpoint_urls,
-            )
-
-            self._client.urls = endpoint_urls(self._client.urls, self._endpoint)
+            try:
+                self._client.urls = endpoint_urls(self._client.urls, self._endpoint)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc), venue=self.id) from None
 
     @property
     def endpoint(self) -> str | None:
