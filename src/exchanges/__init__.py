@@ -1,10 +1,12 @@
-"""Everything venue-facing: the adapter interface, the generic ccxt.pro adapter, venues.
+"""Everything venue-facing: the adapter interface, the generic ccxt.pro adapter, venues,
+and the factory.
 
-``from exchanges import BaseExchange, CcxtExchange`` (contract).
+``from exchanges import ExchangeFactory, BaseExchange`` (contract).
 """
 
 from exchanges._base import BaseExchange, LifecycleState
 from exchanges._capabilities import Capabilities, Support
+from exchanges._factory import ExchangeFactory
 from exchanges._ccxt_adapter import CcxtExchange, ccxt_venues
 from exchanges._orders import ClientOrderIdRules, OrderRequest
 from exchanges._registry import adapter_class, register, registered, registered_venues
@@ -22,6 +24,7 @@ __all__ = [
     "CcxtExchange",
     "ClientOrderIdRules",
     "CoinbaseExchange",
+    "ExchangeFactory",
     "KrakenExchange",
     "LifecycleState",
     "OkxExchange",

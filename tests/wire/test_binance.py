@@ -14,7 +14,7 @@ import pytest
 from core import ConfigurationError, InvalidOrder, OrderStatus, OrderType, Side
 from exchanges import BinanceExchange
 
-from .conftest import Captured, FakeVenue, market
+from ..fakevenue import Captured, FakeVenue, market
 
 KEY = "binance-wire-test-api-key-0001"
 SECRET = "binance-wire-test-secret-0001"

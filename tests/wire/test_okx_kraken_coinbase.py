@@ -14,7 +14,7 @@ import pytest
 from core import AuthenticationError, OrderType
 from exchanges import CoinbaseExchange, KrakenExchange, OkxExchange
 
-from .conftest import Captured, FakeVenue, market
+from ..fakevenue import Captured, FakeVenue, market
 
 # ----------------------------------------------------------------------------- okx
 OKX_KEY, OKX_SECRET, OKX_PASSPHRASE = "okx-wire-key-0001", "okx-wire-secret-0001", "okx-pass-0001"

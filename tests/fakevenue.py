@@ -4,6 +4,7 @@ requests (URL, method, body, signed headers); the test reads them as the venue w
 
 The session is handed to ccxt through its ``session`` config key (ccxt then leaves the
 session's lifetime to us). Certificates come from a throwaway CA made by ``trustme``.
+The fixtures (``ca``, ``fake_venue``) are registered in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import pytest
 import trustme
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -53,6 +53,46 @@ class Captured:
 Responder = Callable[[Captured], tuple[int, Any]]
 
 
+async def start_fake_venue(ca: trustme.CA) -> tuple[FakeVenue, Callable[[], Awaitable[None]]]:
+    """Start the TLS server and its client session; returns the venue and its closer."""
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*VENUE_HOSTS).configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    holder: list[FakeVenue] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        captured = Captured(
+            method=request.method,
+            host=request.host.split(":")[0],
+            path=request.path,
+            query=dict(request.query),
+            query_string=request.query_string,
+            headers=dict(request.headers),
+            body=await request.text(),
+        )
+        venue = holder[0]
+        venue.requests.append(captured)
+        status, payload = venue.responder(captured)
+        return web.json_response(payload, status=status)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    connector = aiohttp.TCPConnector(ssl=client_ctx, resolver=LoopbackResolver(port))
+    holder.append(FakeVenue(session=aiohttp.ClientSession(connector=connector)))
+
+    async def close() -> None:
+        await holder[0].session.close()
+        await runner.cleanup()
+
+    return holder[0], close
+
+
 @dataclass
 class FakeVenue:
     session: aiohttp.ClientSession
@@ -86,52 +126,6 @@ class LoopbackResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
-
-
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-async def fake_venue(ca: trustme.CA) -> AsyncIterator[FakeVenue]:
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*VENUE_HOSTS).configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-
-    holder: dict[str, FakeVenue] = {}
-
-    async def handle(request: web.Request) -> web.Response:
-        captured = Captured(
-            method=request.method,
-            host=request.host.split(":")[0],
-            path=request.path,
-            query=dict(request.query),
-            query_string=request.query_string,
-            headers=dict(request.headers),
-            body=await request.text(),
-        )
-        venue = holder["venue"]
-        venue.requests.append(captured)
-        status, payload = venue.responder(captured)
-        return web.json_response(payload, status=status)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    connector = aiohttp.TCPConnector(ssl=client_ctx, resolver=LoopbackResolver(port))
-    session = aiohttp.ClientSession(connector=connector)
-    holder["venue"] = FakeVenue(session=session)
-    try:
-        yield holder["venue"]
-    finally:
-        await session.close()
-        await runner.cleanup()
 
 
 def market(symbol: str, market_id: str, **extra: Any) -> dict[str, Any]:
