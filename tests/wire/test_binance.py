@@ -180,3 +180,44 @@ async def test_endpoint_moves_every_api_url() -> None:
         await ex.close()
     with pytest.raises(ConfigurationError, match="endpoint"):
         BinanceExchange(endpoint="127.0.0.1:8765")
+
+
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}),
+        (400, {"code": -1022, "msg": "Signature for this request is not valid."}),
+        (500, "<html>upstream failure</html>"),
+    ],
+)
+async def test_failures_of_signed_requests_leak_nothing(
+    fake_venue: FakeVenue, caplog: pytest.LogCaptureFixture, status: int, payload: Any
+) -> None:
+    import traceback
+
+    from core import ExchangeError
+
+    fake_venue.responder = lambda req: (status, payload)
+    ex = BinanceExchange(credentials={"apiKey": KEY, "secret": SECRET}, config=fake_venue.config())
+    ex.use_markets([btc_usdt()])
+    with caplog.at_level(logging.DEBUG):
+        async with ex:
+            with pytest.raises(ExchangeError) as info:
+                await ex.fetch_balance()
+    [req] = fake_venue.requests
+    signature = req.query_string.rpartition("signature=")[2]
+    assert signature
+    # every client-side line (the library's, ccxt's, aiohttp client's); the fake venue's own
+    # access log (aiohttp.access) is the server's and is left out
+    client_lines = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]
+    assert any("Response" in line for line in client_lines)
+    texts = [
+        "\n".join(client_lines),
+        str(info.value),
+        repr(info.value),
+        "".join(traceback.format_exception(info.value)),
+    ]
+    for text in texts:
+        assert KEY not in text
+        assert SECRET not in text
+        assert signature not in text
