@@ -6,8 +6,8 @@ and the factory.
 
 from exchanges._base import BaseExchange, LifecycleState
 from exchanges._capabilities import Capabilities, Support
-from exchanges._factory import ExchangeFactory
 from exchanges._ccxt_adapter import CcxtExchange, ccxt_venues
+from exchanges._factory import ExchangeFactory
 from exchanges._orders import ClientOrderIdRules, OrderRequest
 from exchanges._registry import adapter_class, register, registered, registered_venues
 from exchanges.venues import (

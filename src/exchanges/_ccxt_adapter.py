@@ -234,17 +234,25 @@ class CcxtExchange(BaseExchange):
         if not self._markets_loaded:
             await self._load_markets(reload=False)
 
-    def use_markets(self, markets: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+    def use_markets(
+        self,
+        markets: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        records: Mapping[str, Market] | None = None,
+    ) -> None:
         """Adopt market metadata loaded elsewhere (ccxt's ``set_markets``): the factory
-        shares one venue's markets between accounts; ``connect()`` then loads nothing."""
+        shares one venue's markets between accounts; ``connect()`` then loads nothing.
+        ``records``: the same markets already converted (immutable, so shared as they are)."""
         raw = self._client.set_markets(
             list(markets.values()) if isinstance(markets, Mapping) else list(markets)
         )
-        self._adopt(raw)
+        self._adopt(raw, records)
 
-    def _adopt(self, raw: Mapping[str, Any]) -> None:
-        mode = self._client.precisionMode
-        self._markets = {symbol: convert.market(m, mode) for symbol, m in raw.items()}
+    def _adopt(self, raw: Mapping[str, Any], records: Mapping[str, Market] | None = None) -> None:
+        if records is None or records.keys() != raw.keys():
+            mode = self._client.precisionMode
+            records = {symbol: convert.market(m, mode) for symbol, m in raw.items()}
+        self._markets = dict(records)
         self._markets_loaded = True
 
     async def _load_markets(self, *, reload: bool) -> None:

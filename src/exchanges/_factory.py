@@ -22,9 +22,19 @@ import asyncio
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import (
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    overload,
+)
 
-from core import ConfigurationError, MarketType, Settings, get_logger, get_settings
+from core import ConfigurationError, Market, MarketType, Settings, get_logger, get_settings
 from exchanges._base import BaseExchange
 from exchanges._ccxt_adapter import CcxtExchange
 from exchanges._registry import adapter_class, register
@@ -42,6 +52,12 @@ class KeySource(Protocol):
     """What the factory needs of a key manager (``keys.KeyManager`` provides it)."""
 
     def get(self, venue: str, account: str | None = None) -> Any: ...
+
+
+class _MarketSet(NamedTuple):
+    loaded_at: float  # time.monotonic()
+    raw: list[dict[str, Any]]  # ccxt's market dicts, for set_markets
+    records: dict[str, Market]  # our immutable records, shared as they are
 
 
 class _FactoryMethod(Generic[P, R]):
@@ -82,7 +98,7 @@ class ExchangeFactory:
         self._market_ttl = market_ttl
         self._pool: dict[PoolKey, BaseExchange] = {}
         self._locks: dict[PoolKey, asyncio.Lock] = {}
-        self._markets: dict[MarketKey, tuple[float, list[dict[str, Any]]]] = {}
+        self._markets: dict[MarketKey, _MarketSet] = {}
         self._closing = False
 
     def __repr__(self) -> str:
@@ -193,16 +209,18 @@ class ExchangeFactory:
         adapter = cls(venue, **kwargs) if issubclass(cls, CcxtExchange) else cls(**kwargs)
         market_key: MarketKey = (venue, kind, endpoint, sandbox)
         cached = self._markets.get(market_key)
-        fresh = cached is not None and time.monotonic() - cached[0] < self._market_ttl
+        fresh = cached is not None and time.monotonic() - cached.loaded_at < self._market_ttl
         try:
             if fresh and cached is not None and isinstance(adapter, CcxtExchange):
-                adapter.use_markets(cached[1])
+                adapter.use_markets(cached.raw, records=cached.records)
             await adapter.connect()
         except BaseException:
             await adapter.close()
             raise
         if not fresh and isinstance(adapter, CcxtExchange):
-            self._markets[market_key] = (time.monotonic(), list(adapter.raw.markets.values()))
+            self._markets[market_key] = _MarketSet(
+                time.monotonic(), list(adapter.raw.markets.values()), dict(adapter.markets)
+            )
         log.info(
             "factory.adapter_ready",
             venue=venue,

@@ -108,9 +108,13 @@ async def test_markets_are_loaded_once_per_venue_and_shared(
         adapters = [await factory.get_exchange("binance", account=a) for a in accounts]
         assert len({id(a) for a in adapters}) == 20
         assert metadata_requests(fake_venue) == 1
+        first = adapters[0]
+        assert isinstance(first, CcxtExchange)
         for adapter in adapters:
             assert isinstance(adapter, CcxtExchange)
             assert adapter.market("BTC/USDT").limits.cost.min is not None
+            # the immutable records are shared, not converted again per account
+            assert adapter.market("BTC/USDT") is first.market("BTC/USDT")
         public = await factory.get_exchange("binance")
         assert public.account is None
         assert metadata_requests(fake_venue) == 1
