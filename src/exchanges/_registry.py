@@ -24,6 +24,11 @@ def register(name: str, adapter: type[BaseExchange]) -> type[BaseExchange]:
     return adapter
 
 
+def unregister(name: str) -> None:
+    """Forget a registration (the name falls back to the generic adapter, if a ccxt id)."""
+    _registry.pop(name.lower(), None)
+
+
 def registered(name: str) -> Callable[[A], A]:
     """Class decorator form of :func:`register`."""
 

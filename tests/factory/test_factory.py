@@ -175,12 +175,18 @@ async def test_register_exchange_as_call_and_decorator() -> None:
     class Mine2(CcxtExchange):
         ccxt_id = "bybit"
 
-    from exchanges import adapter_class
+    from exchanges._registry import adapter_class, unregister
 
-    assert adapter_class("mine-bybit") is Mine
-    assert adapter_class("MINE-BYBIT-2") is Mine2
+    try:
+        assert adapter_class("mine-bybit") is Mine
+        assert adapter_class("MINE-BYBIT-2") is Mine2
+        with pytest.raises(ConfigurationError):
+            ExchangeFactory.register_exchange("bad", dict)  # type: ignore[type-var]
+    finally:
+        unregister("mine-bybit")
+        unregister("mine-bybit-2")
     with pytest.raises(ConfigurationError):
-        ExchangeFactory.register_exchange("bad", dict)  # type: ignore[type-var]
+        adapter_class("mine-bybit")
 
 
 async def test_class_level_calls_use_one_default_factory() -> None:
