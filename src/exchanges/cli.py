@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core import ExchangeError, configure_logging
+from exchanges._cli_keys import keys_app
 
 app = typer.Typer(
     name="exchanges",
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(keys_app, name="keys")
 _debug = False
 
 

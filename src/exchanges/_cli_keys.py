@@ -1,0 +1,153 @@
+"""``exchanges keys``: add, list, check and remove stored credentials.
+
+Secrets are only ever typed at a hidden prompt (never taken as arguments, which shells
+keep in their history) and never printed: ``list`` and ``check`` show field names only.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core import ExchangeError
+
+keys_app = typer.Typer(
+    help="Manage stored credentials (never prints a secret).", no_args_is_help=True
+)
+
+KeysFile = Annotated[
+    Path | None,
+    typer.Option("--keys-file", help="Keys file (default: EXCHANGES_KEYS_FILE, then ~/.config)."),
+]
+Account = Annotated[str, typer.Option("--account", "-a", help="Account name.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+PUBLIC_FIELDS = frozenset({"uid", "account_id", "login", "wallet_address"})
+
+
+class Store(StrEnum):
+    FILE = "file"
+    KEYRING = "keyring"
+
+
+StoreOption = Annotated[
+    Store, typer.Option(help="Where to store: the keys file or the OS keyring.")
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@keys_app.command("add")
+def add(
+    venue: Annotated[str, typer.Argument(help="Venue id, e.g. binance.")],
+    account: Account = "default",
+    keys_file: KeysFile = None,
+    store: StoreOption = Store.FILE,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing account.")] = False,
+) -> None:
+    """Prompt for the venue's required fields (hidden input) and store them 0600."""
+    from keys import KeyManager
+
+    try:
+        manager = KeyManager(keys_file=keys_file)
+        fields = manager.required_credentials(venue) or ("api_key", "secret")
+        values: dict[str, str] = {}
+        for field in fields:
+            values[field] = typer.prompt(field, hide_input=field not in PUBLIC_FIELDS)
+        where = manager.add(venue, account, values, store=store.value, overwrite=overwrite)
+    except ExchangeError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"stored {venue}/{account} ({', '.join(fields)}) in {where}")
+
+
+@keys_app.command("list")
+def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
+    """List stored accounts: venue, account, source and field names (no values)."""
+    from keys import KeyManager
+
+    try:
+        rows = KeyManager(keys_file=keys_file).list_accounts()
+    except ExchangeError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out = [
+            {
+                "venue": r.venue,
+                "account": r.account,
+                "source": str(r.source),
+                "fields": list(r.fields),
+            }
+            for r in rows
+        ]
+        typer.echo(json.dumps(out, indent=2))
+        return
+    if not rows:
+        typer.echo("no stored accounts")
+    for r in rows:
+        typer.echo(f"{r.venue}/{r.account}  {', '.join(r.fields)}  ({r.source})")
+
+
+@keys_app.command("check")
+def check(
+    venue: Annotated[str, typer.Argument(help="Venue id.")],
+    account: Account = "default",
+    keys_file: KeysFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Say whether the account has every field the venue requires; exit 1 if not."""
+    from keys import KeyManager
+
+    try:
+        result = KeyManager(keys_file=keys_file).check(venue, account)
+    except ExchangeError as exc:
+        raise _fail(exc) from None
+    ok = not result.missing and result.source is not None
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "venue": result.venue,
+                    "account": result.account,
+                    "ok": ok,
+                    "source": None if result.source is None else str(result.source),
+                    "present": list(result.present),
+                    "missing": list(result.missing),
+                    "searched": list(result.searched),
+                },
+                indent=2,
+            )
+        )
+    else:
+        state = "ok" if ok else f"missing {', '.join(result.missing) or 'everything'}"
+        typer.echo(f"{result.venue}/{result.account}: {state} ({result.source or 'not found'})")
+        if not ok:
+            for line in result.searched:
+                typer.echo(f"  searched {line}")
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+@keys_app.command("remove")
+def remove(
+    venue: Annotated[str, typer.Argument(help="Venue id.")],
+    account: Account = "default",
+    keys_file: KeysFile = None,
+    store: StoreOption = Store.FILE,
+) -> None:
+    """Remove a stored account."""
+    from keys import KeyManager
+
+    try:
+        removed = KeyManager(keys_file=keys_file).remove(venue, account, store=store.value)
+    except ExchangeError as exc:
+        raise _fail(exc) from None
+    if not removed:
+        typer.secho(f"error: no stored account {venue}/{account}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"removed {venue}/{account}")
