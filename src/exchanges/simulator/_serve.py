@@ -1,0 +1,38 @@
+"""``serve()``: run a simulator in the foreground (the ``exchanges simulator`` command)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from exchanges.simulator._client_options import CLIENT_OPTIONS
+from exchanges.simulator._server import Simulator
+from exchanges.simulator._spec import DEMO_API_KEY, DEMO_BALANCES, DEMO_SECRET
+
+
+async def serve(
+    port: int,
+    rate: float,
+    symbols: list[str],
+    *,
+    on_ready: Callable[[Simulator], None] | None = None,
+) -> None:
+    """Serve on 127.0.0.1:``port`` (0: any free port) until cancelled, after printing the
+    endpoint, the demo credentials and the ccxt options a client needs.
+
+    ``rate`` is book steps per second per symbol (and half as many trades). ``on_ready`` is
+    called with the running simulator once it listens."""
+    async with Simulator(port=port, rate=rate, symbols=symbols) as sim:
+        balances = ", ".join(f"{asset} {amount}" for asset, amount in DEMO_BALANCES.items())
+        print(f"simulator: Binance spot protocol on {sim.endpoint}", flush=True)
+        print(f"  REST      {sim.endpoint}/api/v3", flush=True)
+        print(f"  streams   {sim.endpoint.replace('http', 'ws')}/ws", flush=True)
+        print(f"  ws-api    {sim.endpoint.replace('http', 'ws')}/ws-api/v3", flush=True)
+        print(f"  symbols   {', '.join(symbols)}", flush=True)
+        print(f"  demo key  {DEMO_API_KEY}", flush=True)
+        print(f"  secret    {DEMO_SECRET}", flush=True)
+        print(f"  balances  {balances}", flush=True)
+        print(f"  ccxt options {CLIENT_OPTIONS}", flush=True)
+        if on_ready is not None:
+            on_ready(sim)
+        await asyncio.Event().wait()
