@@ -50,7 +50,8 @@ class Captured:
         return json.loads(self.body)
 
 
-Responder = Callable[[Captured], tuple[int, Any]]
+# (status, JSON payload) or (status, payload, headers); a ``str`` payload is sent as is
+Responder = Callable[[Captured], tuple[Any, ...]]
 
 
 async def start_fake_venue(ca: trustme.CA) -> tuple[FakeVenue, Callable[[], Awaitable[None]]]:
@@ -73,8 +74,11 @@ async def start_fake_venue(ca: trustme.CA) -> tuple[FakeVenue, Callable[[], Awai
         )
         venue = holder[0]
         venue.requests.append(captured)
-        status, payload = venue.responder(captured)
-        return web.json_response(payload, status=status)
+        status, payload, *rest = venue.responder(captured)
+        headers = rest[0] if rest else None
+        if isinstance(payload, str):
+            return web.Response(text=payload, status=status, headers=headers)
+        return web.json_response(payload, status=status, headers=headers)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)

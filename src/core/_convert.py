@@ -237,18 +237,33 @@ def fee(raw: Raw | None) -> Fee | None:
 def fill(raw: Raw) -> Fill:
     price = to_decimal(raw.get("price"))
     amount = to_decimal(raw.get("amount"))
+    if price is None or amount is None:
+        # a fill without its price or size cannot be accounted for: refuse, never zero
+        raise ValueError(f"fill {raw.get('id')!r}: venue returned no price or amount")
     return Fill(
         symbol=raw["symbol"],
         id=None if raw.get("id") is None else str(raw["id"]),
         order_id=None if raw.get("order") is None else str(raw["order"]),
         timestamp=to_int(raw.get("timestamp")),
         side=_enum_or_none(Side, raw.get("side")),
-        price=price if price is not None else Decimal(0),
-        amount=amount if amount is not None else Decimal(0),
+        price=price,
+        amount=amount,
         cost=to_decimal(raw.get("cost")),
         fee=fee(raw.get("fee")),
         taker_or_maker=_enum_or_none(TakerOrMaker, raw.get("takerOrMaker")),
     )
+
+
+# Unambiguous venue spellings of our types (binance futures: STOP_MARKET...). "stop" and
+# "take_profit" alone mean a market order on some binance APIs and a limit on others:
+# they are left to the rules below.
+_TYPE_ALIASES: Mapping[str, OrderType] = {
+    "stop_market": OrderType.STOP_LOSS,
+    "stop_loss_market": OrderType.STOP_LOSS,
+    "stop_limit": OrderType.STOP_LOSS_LIMIT,
+    "take_profit_market": OrderType.TAKE_PROFIT,
+    "trailing_stop_market": OrderType.TRAILING_STOP,
+}
 
 
 def _order_type(raw: Raw) -> OrderType | str:
@@ -264,6 +279,8 @@ def _order_type(raw: Raw) -> OrderType | str:
             return OrderType.STOP_LOSS if text == "market" else OrderType.STOP_LOSS_LIMIT
         if raw.get("takeProfitPrice") is not None:
             return OrderType.TAKE_PROFIT if text == "market" else OrderType.TAKE_PROFIT_LIMIT
+    if text in _TYPE_ALIASES:
+        return _TYPE_ALIASES[text]
     try:
         return OrderType(text)
     except ValueError:
@@ -276,11 +293,14 @@ def _fees(raw: Raw) -> tuple[Fee, ...]:
 
 
 def order(raw: Raw) -> Order:
+    order_id = raw.get("id")
+    if order_id is None or order_id == "":
+        raise ValueError("order: venue returned no order id")
     side = _enum_or_none(Side, raw.get("side"))
     if side is None:
-        raise ValueError(f"order {raw.get('id')!r}: venue returned no side")
+        raise ValueError(f"order {order_id!r}: venue returned no side")
     return Order(
-        id=str(raw.get("id")),
+        id=str(order_id),
         symbol=raw.get("symbol") or "",
         side=side,
         type=_order_type(raw),

@@ -258,6 +258,26 @@ _CCXT_MAP: dict[str, type[ExchangeError]] = {
 
 # "binance 418 I'm a teapot ..." -- ccxt reports bans as DDoSProtection with the status.
 _BAN_RE = re.compile(r"(?<!\d)418(?!\d)")
+# ccxt's generic HTTP error text: "<id> <METHOD> <url> <status> <reason> <body>". ccxt maps
+# 400/403/404 (and others) to ExchangeNotAvailable; a 4xx is not an outage to retry.
+_HTTP_4XX_RE = re.compile(r"\b(?:GET|POST|PUT|DELETE|PATCH) \S+ (4\d\d)\b")
+_4XX: dict[str, type[ExchangeError]] = {"401": AuthenticationError, "403": PermissionDenied}
+
+
+def _detach_causes(exc: BaseException) -> str:
+    """Cut ``exc``'s cause chain (aiohttp errors format their URL, signature included, in
+    ``str``), returning a redacted one-line summary of what was cut."""
+    parts: list[str] = []
+    link = exc.__cause__ or exc.__context__
+    seen: set[int] = set()
+    while link is not None and id(link) not in seen and len(parts) < 5:
+        seen.add(id(link))
+        parts.append(f"{type(link).__name__}: {redact(str(link))}")
+        link = link.__cause__ or link.__context__
+    exc.__cause__ = None
+    exc.__context__ = None
+    exc.__suppress_context__ = True
+    return " <- ".join(parts)
 
 
 def _target_for(exc: BaseException) -> type[ExchangeError] | None:
@@ -284,9 +304,16 @@ def map_exception(
     if target is None:
         return None
     message = redact(str(exc))
+    causes = _detach_causes(exc)
+    if causes:
+        message = f"{message} (caused by {causes})"
     exc.args = (message,)
     if target is RateLimited and _BAN_RE.search(message):
         target = Banned
+    elif target is ExchangeUnavailable and (status := _HTTP_4XX_RE.search(message)):
+        target = _4XX.get(status.group(1), BadRequest)
+    elif target is VenueError and "ClientPayloadError" in causes:
+        target = NetworkError  # a body cut off in transit, not the venue's refusal
     return target(message, venue=venue, method=method)
 
 
@@ -307,8 +334,9 @@ def translate_errors(venue: str | None = None, method: str | None = None) -> Ite
 def is_retryable(exc: BaseException) -> bool:
     """Whether a *read* that failed with ``exc`` may be retried as it is.
 
-    Transient errors are retryable, except a ban (wait for it to end instead) and an
-    out-of-sync stream (resynchronise instead). Authentication, bad requests, closed
+    Transient errors are retryable, except a ban (wait for it to end instead), an
+    out-of-sync stream (resynchronise instead) and a refused nonce or timestamp (resync the
+    clock first: the same call would fail again). Authentication, bad requests, closed
     adapters and unknown order states are never retryable. Writes must not use this
     predicate alone: see :class:`OrderStateUnknown`.
     """
@@ -317,7 +345,7 @@ def is_retryable(exc: BaseException) -> bool:
         if mapped is None:
             return False
         exc = mapped
-    if isinstance(exc, Banned | StreamOutOfSync):
+    if isinstance(exc, Banned | StreamOutOfSync | InvalidNonce):
         return False
     return isinstance(exc, TransientError)
 

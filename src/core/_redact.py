@@ -21,17 +21,18 @@ from collections.abc import Iterable
 MASK = "***"
 _MIN_SECRET_LENGTH = 6
 
-# Names of query parameters, JSON fields and headers whose value must never be shown.
-_SENSITIVE_NAMES = (
-    r"signature|sign|sig|api[-_]?key|apikey|secret|api[-_]?secret|password|passphrase"
-    r"|private[-_]?key|token|access[-_]?token|listen[-_]?key|listenkey"
-    r"|x-mbx-apikey|ok-access-key|ok-access-sign|ok-access-passphrase"
-    r"|cb-access-key|cb-access-sign|cb-access-passphrase|api-key|api-sign|authorization"
+# Names of query parameters, JSON fields and headers whose value must never be shown:
+# anything whose name contains one of these words, whatever the venue's prefix
+# (X-MBX-APIKEY, OK-ACCESS-SIGN, KC-API-PASSPHRASE, X-BAPI-SIGN, ACCESS-SIGN, api-signature).
+_SENSITIVE_WORDS = (
+    r"sign|signature|secret|passphrase|password|apikey|api[-_]key|access[-_]key|private[-_]?key"
+    r"|token|listen[-_]?key|authorization"
 )
+_NAME = rf"[\w.-]*(?:{_SENSITIVE_WORDS})[\w.-]*"
 # key=value in query strings / form bodies
-_QUERY_RE = re.compile(rf"(?i)(\b(?:{_SENSITIVE_NAMES})=)[^&\s'\",}}]+")
+_QUERY_RE = re.compile(rf"(?i)(\b{_NAME}=)[^&\s'\",}}]+")
 # 'Header-Name': 'value' or "field": "value" (python repr of dicts and JSON)
-_QUOTED_RE = re.compile(rf"(?i)(['\"](?:{_SENSITIVE_NAMES})['\"]\s*:\s*['\"])[^'\"]*(['\"])")
+_QUOTED_RE = re.compile(rf"(?i)(['\"]{_NAME}['\"]\s*:\s*['\"])[^'\"]*(['\"])")
 # Bearer / JWT tokens in Authorization headers
 _BEARER_RE = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 

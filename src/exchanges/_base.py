@@ -7,14 +7,16 @@ An adapter is an async resource with a lifecycle that refuses reuse after close:
 
 ``connect()`` and ``close()`` are template methods wrapping the protected hooks
 ``_connect()`` / ``_close()``; ``close()`` is idempotent, and any call after it raises
-:class:`core.ExchangeClosed`. Calls made before ``connect()`` connect first.
+:class:`core.ExchangeClosed`. Calls made before ``connect()`` connect first. An adapter
+pooled by an :class:`ExchangeFactory` is shared: ``async with`` on it does not close it
+(the factory's ``close_all()`` does); an explicit ``close()`` still does.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
@@ -57,6 +59,9 @@ class BaseExchange(ABC):
     def __init__(self) -> None:
         self._state = LifecycleState.NEW
         self._lifecycle_lock = asyncio.Lock()
+        #: set by a factory that pools this adapter: leaving ``async with`` then releases
+        #: it instead of closing it for every other holder (``close()`` still closes)
+        self.pooled_by: object | None = None
 
     # ------------------------------------------------------------------ identity
     @property
@@ -149,7 +154,8 @@ class BaseExchange(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        if self.pooled_by is None:
+            await self.close()
 
     def _is_open(self) -> bool:
         return self._state is LifecycleState.OPEN
@@ -223,10 +229,16 @@ class BaseExchange(ABC):
     ) -> Order: ...
 
     @abstractmethod
-    async def cancel_order(self, order_id: str, symbol: str) -> Order: ...
+    async def cancel_order(
+        self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> Order:
+        """Cancel and return the order's state. ``params``: venue-specific (e.g. binance
+        ``{"trigger": True}`` for a USD-M conditional order)."""
 
     @abstractmethod
-    async def fetch_order_status(self, order_id: str, symbol: str) -> Order: ...
+    async def fetch_order_status(
+        self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> Order: ...
 
     @abstractmethod
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...

@@ -9,8 +9,11 @@
 
 * Adapters are pooled per (venue, account, market type, endpoint, sandbox): asking twice
   returns the same live adapter, and concurrent first calls build it once.
-* Market metadata is loaded once per (venue, market type, endpoint, sandbox) and handed to
-  every further account's adapter (ccxt's ``set_markets``), until ``market_ttl`` expires.
+* Market metadata is loaded once per (venue, market type, endpoint, sandbox, options) and
+  shared by reference with every further account's adapter (ccxt's
+  ``set_markets_from_exchange``), until ``market_ttl`` expires. Venues whose markets carry
+  per-account data (coinbase's fee tier) opt out with ``share_markets = False``.
+* A pooled adapter is shared: ``async with`` on it does not close it; ``close_all()`` does.
 * Credentials come from the :class:`keys.KeyManager` for ``account``; ``account=None``
   gives a public-only adapter that needs none.
 * The class-level calls use one process-wide default factory.
@@ -27,14 +30,13 @@ from typing import (
     ClassVar,
     Concatenate,
     Generic,
-    NamedTuple,
     ParamSpec,
     Protocol,
     TypeVar,
     overload,
 )
 
-from core import ConfigurationError, Market, MarketType, Settings, get_logger, get_settings
+from core import ConfigurationError, MarketType, Settings, get_logger, get_settings
 from exchanges._base import BaseExchange
 from exchanges._ccxt_adapter import CcxtExchange
 from exchanges._registry import adapter_class, register
@@ -44,20 +46,35 @@ R = TypeVar("R")
 A = TypeVar("A", bound=type[BaseExchange])
 log = get_logger(__name__)
 
-PoolKey = tuple[str, str | None, MarketType, str | None, bool]
-MarketKey = tuple[str, MarketType, str | None, bool]
+OptionsKey = tuple[tuple[str, str], ...]
+PoolKey = tuple[str, str | None, MarketType, str | None, bool, OptionsKey]
+MarketKey = tuple[str, MarketType, str | None, bool, OptionsKey]
+
+
+def _init_parameters(cls: type) -> frozenset[str]:
+    """Named parameters of ``cls``'s constructor, through subclasses that pass **kwargs on."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names.update(p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break  # this constructor does not forward: its parents' names are not reachable
+    names.discard("self")
+    return frozenset(names)
+
+
+def _options_key(options: Mapping[str, Any]) -> OptionsKey:
+    """A hashable, order-independent form of the caller's options (by their repr)."""
+    return tuple(sorted((str(k), repr(v)) for k, v in options.items()))
 
 
 class KeySource(Protocol):
     """What the factory needs of a key manager (``keys.KeyManager`` provides it)."""
 
     def get(self, venue: str, account: str | None = None) -> Any: ...
-
-
-class _MarketSet(NamedTuple):
-    loaded_at: float  # time.monotonic()
-    raw: list[dict[str, Any]]  # ccxt's market dicts, for set_markets
-    records: dict[str, Market]  # our immutable records, shared as they are
 
 
 class _FactoryMethod(Generic[P, R]):
@@ -98,7 +115,9 @@ class ExchangeFactory:
         self._market_ttl = market_ttl
         self._pool: dict[PoolKey, BaseExchange] = {}
         self._locks: dict[PoolKey, asyncio.Lock] = {}
-        self._markets: dict[MarketKey, _MarketSet] = {}
+        # (loaded at, the adapter that loaded them): later accounts share its markets
+        self._markets: dict[MarketKey, tuple[float, CcxtExchange]] = {}
+        self._building: set[asyncio.Future[BaseExchange]] = set()
         self._closing = False
 
     def __repr__(self) -> str:
@@ -140,6 +159,11 @@ class ExchangeFactory:
             self._key_manager = KeyManager()
         return self._key_manager
 
+    @property
+    def closing(self) -> bool:
+        """True while ``close_all()`` runs."""
+        return self._closing
+
     def adapters(self) -> list[BaseExchange]:
         """Every pooled adapter that is still open."""
         return [a for a in self._pool.values() if not a.closed]
@@ -156,7 +180,11 @@ class ExchangeFactory:
         **options: Any,
     ) -> BaseExchange:
         """A connected adapter for ``name`` (a registered venue or any ccxt.pro id), with
-        ``account``'s credentials, its markets loaded. ``options`` go to ccxt's options."""
+        ``account``'s credentials, its markets loaded.
+
+        ``options`` naming a parameter of the adapter's constructor (binance's ``sub_type``,
+        ``margin_mode``) go to it; the others are merged into ccxt's ``options``. All of
+        them are part of the pooling key: different options, different adapters."""
         if self._closing:
             raise ConfigurationError("get_exchange: the factory is closing")
         venue = name.lower()
@@ -165,7 +193,8 @@ class ExchangeFactory:
             kind = MarketType.parse(market_type or settings.market_type, field="market_type")
         except ValueError as exc:
             raise ConfigurationError(str(exc), venue=venue) from None
-        key: PoolKey = (venue, account, kind, endpoint, sandbox)
+        extra = _options_key(options)
+        key: PoolKey = (venue, account, kind, endpoint, sandbox, extra)
         pooled = self._pool.get(key)
         if pooled is not None and not pooled.closed:
             return pooled
@@ -174,7 +203,18 @@ class ExchangeFactory:
             pooled = self._pool.get(key)
             if pooled is not None and not pooled.closed:
                 return pooled
-            adapter = await self._build(venue, account, kind, endpoint, sandbox, settings, options)
+            build = asyncio.ensure_future(
+                self._build(venue, account, kind, endpoint, sandbox, settings, options, extra)
+            )
+            self._building.add(build)
+            try:
+                adapter = await build
+            finally:
+                self._building.discard(build)
+            if self.closing:  # close_all() began while this one was being built
+                await adapter.close()
+                raise ConfigurationError("get_exchange: the factory closed during the build")
+            adapter.pooled_by = self
             self._pool[key] = adapter
             return adapter
 
@@ -187,40 +227,45 @@ class ExchangeFactory:
         sandbox: bool,
         settings: Settings,
         options: Mapping[str, Any],
+        extra: OptionsKey,
     ) -> BaseExchange:
         cls = adapter_class(venue)
+        accepted = _init_parameters(cls)
         kwargs: dict[str, Any] = {
             "account": account,
             "market_type": kind,
             "sandbox": sandbox,
             "settings": settings,
-            "options": dict(options),
+            "options": {k: v for k, v in options.items() if k not in accepted},
+            **{k: v for k, v in options.items() if k in accepted},
         }
         if self._ccxt_config:
             kwargs["config"] = self._ccxt_config
         if account is not None:
             kwargs["credentials"] = self.key_manager.get(venue, account)
         if endpoint is not None:
-            if "endpoint" not in inspect.signature(cls.__init__).parameters:
+            if "endpoint" not in accepted:
                 raise ConfigurationError(
                     f"endpoint: {cls.__name__} cannot be pointed at another server", venue=venue
                 )
             kwargs["endpoint"] = endpoint
-        adapter = cls(venue, **kwargs) if issubclass(cls, CcxtExchange) else cls(**kwargs)
-        market_key: MarketKey = (venue, kind, endpoint, sandbox)
-        cached = self._markets.get(market_key)
-        fresh = cached is not None and time.monotonic() - cached.loaded_at < self._market_ttl
+        if issubclass(cls, CcxtExchange) and cls.ccxt_id is None:
+            adapter: BaseExchange = cls(venue, **kwargs)  # the generic adapter: any ccxt id
+        else:
+            adapter = cls(**kwargs)  # a venue subclass knows its own ccxt id
+        shareable = isinstance(adapter, CcxtExchange) and adapter.share_markets
+        market_key: MarketKey = (venue, kind, endpoint, sandbox, extra)
+        source = self._markets.get(market_key) if shareable else None
+        fresh = source is not None and time.monotonic() - source[0] < self._market_ttl
         try:
-            if fresh and cached is not None and isinstance(adapter, CcxtExchange):
-                adapter.use_markets(cached.raw, records=cached.records)
+            if fresh and source is not None and isinstance(adapter, CcxtExchange):
+                adapter.share_markets_from(source[1])
             await adapter.connect()
         except BaseException:
             await adapter.close()
             raise
-        if not fresh and isinstance(adapter, CcxtExchange):
-            self._markets[market_key] = _MarketSet(
-                time.monotonic(), list(adapter.raw.markets.values()), dict(adapter.markets)
-            )
+        if shareable and not fresh and isinstance(adapter, CcxtExchange):
+            self._markets[market_key] = (time.monotonic(), adapter)
         log.info(
             "factory.adapter_ready",
             venue=venue,
@@ -232,9 +277,13 @@ class ExchangeFactory:
 
     @_FactoryMethod
     async def close_all(self, /, grace: float = 10.0) -> None:
-        """Close every pooled adapter, concurrently, within ``grace`` seconds."""
+        """Close every pooled adapter, concurrently, within ``grace`` seconds. Builds in
+        flight are waited for, and closed too; get_exchange() calls made meanwhile fail."""
         self._closing = True
         try:
+            async with asyncio.timeout(grace):
+                while self._building:
+                    await asyncio.wait(list(self._building))
             adapters = list(self._pool.values())
             self._pool.clear()
             if adapters:

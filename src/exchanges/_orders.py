@@ -20,6 +20,7 @@ from core import (
     Market,
     NotSupported,
     Order,
+    OrderStateUnknown,
     OrderType,
     Side,
     TimeInForce,
@@ -48,11 +49,12 @@ class ClientOrderIdRules:
         return None
 
     def generate(self, prefix: str = "") -> str:
-        """A fresh unique id: prefix + random hex, within the venue's length (at least 16
-        random characters, 64 bits: collisions are not a practical concern)."""
-        room = max(16, self.max_length - len(prefix))
-        value = prefix + secrets.token_hex(16)[:room]
-        return value[: self.max_length]
+        """A fresh unique id: prefix + random hex within the venue's length. At least 16
+        random hex characters (64 bits) always: the prefix is shortened, never the random
+        part, so collisions stay out of practical reach."""
+        random_len = max(16, min(32, self.max_length - len(prefix)))
+        prefix = prefix[: max(0, self.max_length - random_len)]
+        return prefix + secrets.token_hex(16)[:random_len]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +243,38 @@ CCXT_ORDER_TYPES: Mapping[OrderType, tuple[str, str | None]] = {
 }
 
 
+# Venue-native spellings of a client order id: passing one in ``params`` would send an id
+# other than the one the library tracks, and a lost response would then be looked up by
+# the wrong id. ``client_order_id=`` is the one way in.
+CLIENT_ID_PARAMS = frozenset(
+    k.lower()
+    for k in (
+        "clientOrderId",
+        "newClientOrderId",
+        "origClientOrderId",
+        "clOrdId",
+        "cl_ord_id",
+        "client_order_id",
+        "clientOid",
+        "clientAlgoId",
+        "text",
+        "userref",
+        "cid",
+    )
+)
+
+
+def check_extra_params(extra: Mapping[str, Any], venue: str) -> None:
+    clashes = sorted(k for k in extra if k.lower() in CLIENT_ID_PARAMS)
+    if clashes:
+        raise InvalidOrder(
+            f"params: {', '.join(clashes)} would override the client order id; "
+            "pass client_order_id= instead",
+            venue=venue,
+            field="params",
+        )
+
+
 def ccxt_order_params(order: OrderRequest, extra: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """ccxt (type, params) for a validated order, in ccxt's unified parameters."""
     ccxt_type, trigger_param = CCXT_ORDER_TYPES[order.type]
@@ -259,9 +293,19 @@ def ccxt_order_params(order: OrderRequest, extra: Mapping[str, Any]) -> tuple[st
     return ccxt_type, params
 
 
-def order_from_response(raw: Mapping[str, Any], request: OrderRequest) -> Order:
-    """Convert ccxt's answer to a placement, filling what a terse venue response leaves out
-    (some answer with the id only) from the request that produced it."""
+def order_from_response(raw: object, request: OrderRequest, venue: str) -> Order:
+    """Convert ccxt's answer to a placement. Fields a terse venue leaves out (side, type,
+    amount, price, client id) are taken from the request that produced it; the status is
+    never invented. An answer without a venue order id (empty, garbled, not JSON) does not
+    prove the order exists or not: :class:`core.OrderStateUnknown`."""
+    if not isinstance(raw, Mapping) or raw.get("id") in (None, ""):
+        raise OrderStateUnknown(
+            f"place_order: the venue's answer carries no order id; look up client order id "
+            f"{request.client_order_id}",
+            venue=venue,
+            method="place_order",
+            client_order_id=request.client_order_id,
+        )
     merged = dict(raw)
     if not merged.get("symbol"):
         merged["symbol"] = request.symbol
@@ -271,7 +315,6 @@ def order_from_response(raw: Mapping[str, Any], request: OrderRequest) -> Order:
         ("amount", request.amount),
         ("price", request.price),
         ("clientOrderId", request.client_order_id),
-        ("status", "open"),
     ):
         if merged.get(key) is None:
             merged[key] = value

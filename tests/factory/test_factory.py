@@ -194,3 +194,67 @@ async def test_class_level_calls_use_one_default_factory() -> None:
     await ExchangeFactory.close_all()  # nothing pooled: a no-op
     assert isinstance(ExchangeFactory.default(), ExchangeFactory)
     assert isinstance(BaseExchange, type)
+
+
+async def test_async_with_on_a_pooled_adapter_does_not_close_it_for_others(
+    factory: ExchangeFactory,
+) -> None:
+    try:
+        a = await factory.get_exchange("binance", account="main")
+        async with a:
+            pass
+        b = await factory.get_exchange("binance", account="main")
+        assert b is a
+        assert not a.closed  # another holder's `async with` did not close it
+    finally:
+        await factory.close_all()
+    assert a.closed
+
+
+async def test_close_all_waits_for_builds_in_flight(factory: ExchangeFactory) -> None:
+    build = asyncio.ensure_future(factory.get_exchange("binance", account="late"))
+    await asyncio.sleep(0)  # let the build start (it is now waiting on the venue)
+    await factory.close_all()
+    with pytest.raises(ConfigurationError, match="closed during the build"):
+        await build
+    assert factory.adapters() == []
+
+
+async def test_options_are_part_of_the_pooling_key(factory: ExchangeFactory) -> None:
+    try:
+        a = await factory.get_exchange("binance", account="main", recvWindow=1000)
+        b = await factory.get_exchange("binance", account="main", recvWindow=5000)
+        c = await factory.get_exchange("binance", account="main", recvWindow=1000)
+        assert a is not b
+        assert a is c
+        assert isinstance(a, CcxtExchange)
+        assert a.raw.options["recvWindow"] == 1000
+    finally:
+        await factory.close_all()
+
+
+async def test_adapter_parameters_pass_through_the_factory(factory: ExchangeFactory) -> None:
+    try:
+        ex = await factory.get_exchange("binance", margin_mode="isolated", market_type="margin")
+        assert isinstance(ex, BinanceExchange)
+        assert ex.raw.options["defaultMarginMode"] == "isolated"
+    finally:
+        await factory.close_all()
+
+
+async def test_a_registered_venue_subclass_is_built_by_the_factory(
+    factory: ExchangeFactory,
+) -> None:
+    from exchanges._registry import unregister
+
+    @ExchangeFactory.register_exchange("mybinance")
+    class MyBinance(BinanceExchange):
+        pass
+
+    try:
+        ex = await factory.get_exchange("mybinance", account="main")
+        assert type(ex) is MyBinance
+        assert ex.id == "binance"
+    finally:
+        unregister("mybinance")
+        await factory.close_all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -27,14 +28,18 @@ def test_unknown_venue_is_one_line_and_exit_code_1() -> None:
     assert "Traceback" not in result.output
 
 
-def test_demo_runs_offline() -> None:
+def test_demo_runs_against_the_simulator() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "exchanges.demo"],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "COLUMNS": "200"},  # rich wraps table cells at 80 columns
     )
     assert done.returncode == 0, done.stderr
-    assert "Nothing was sent" in done.stdout
-    assert "InvalidOrder" in done.stdout
+    out = done.stdout
+    assert "refused before sending" in out
+    assert "fill on the private stream" in out
+    assert "everything closed" in out
+    assert "Traceback" not in done.stderr

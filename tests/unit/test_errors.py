@@ -95,7 +95,6 @@ RETRYABLE = {
     RequestTimeout,
     ExchangeUnavailable,
     RateLimited,
-    InvalidNonce,
     BadResponse,
     CancelPending,
 }

@@ -153,3 +153,11 @@ def test_inactive_market_is_refused() -> None:
             venue="v",
         )
     assert info.value.field == "symbol"
+
+
+def test_a_long_prefix_never_shortens_the_random_part() -> None:
+    rules = ClientOrderIdRules(max_length=18, pattern=r"[A-Za-z0-9]+")
+    value = rules.generate("abcd1234")
+    assert len(value) == 18
+    assert value.startswith("ab")  # the prefix gave way to 16 random characters
+    assert rules.check(value) is None

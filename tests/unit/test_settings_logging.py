@@ -85,3 +85,22 @@ def test_configured_json_logging_redacts_events() -> None:
     assert lines[0]["event"] == "hello"
     assert "EventSecretValue99" not in lines[0]["detail"]
     assert "feedface" not in lines[1]["event"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-BAPI-SIGN",
+        "KC-API-SIGN",
+        "KC-API-PASSPHRASE",
+        "ACCESS-SIGN",
+        "api-signature",
+        "X-MBX-APIKEY",
+    ],
+)
+def test_venue_signature_headers_are_masked(header: str) -> None:
+    text = redact(
+        f"POST https://x/y, Request: {{'{header}': 'c2VjcmV0dmFsdWU=', 'Accept': 'json'}}"
+    )
+    assert "c2VjcmV0dmFsdWU=" not in text
+    assert "'Accept': 'json'" in text

@@ -8,7 +8,8 @@ Quirks handled here and nowhere else:
   ``fetchMarkets`` is restricted to that family so ``connect()`` loads one market list,
   not four.
 * ``endpoint=`` points every REST and WebSocket URL at a Binance-compatible server (the
-  simulator, a recording proxy).
+  simulator, a recording proxy) and turns off the metadata calls such a server does not
+  serve (``exchanges.simulator.CLIENT_OPTIONS``: wallet currencies, margin pairs).
 * Margin orders: ccxt's async ``create_order`` routes to ``/sapi/v1/margin/order`` only
   when ``marginMode`` is in the call's params (the ``defaultMarginMode`` option is not
   read there), so a margin adapter adds it to every order.
@@ -26,6 +27,7 @@ from exchanges._orders import ClientOrderIdRules, OrderRequest
 from exchanges.venues.binance_endpoint import endpoint_urls
 
 SubType = Literal["linear", "inverse"]
+_OURS = frozenset({"defaultType", "defaultSubType", "fetchMarkets"})  # set from market_type
 
 
 class BinanceExchange(CcxtExchange):
@@ -44,6 +46,13 @@ class BinanceExchange(CcxtExchange):
             raise ConfigurationError(f"sub_type: {sub_type!r} is not 'linear' or 'inverse'")
         self._sub_type: SubType = sub_type
         self._endpoint = endpoint.rstrip("/") if endpoint else None
+        if self._endpoint is not None:
+            # What the Binance-compatible server does not serve (wallet/margin metadata),
+            # turned off; the market type keeps choosing defaultType and fetchMarkets.
+            from exchanges.simulator import CLIENT_OPTIONS
+
+            server = {k: v for k, v in CLIENT_OPTIONS.items() if k not in _OURS}
+            kwargs["options"] = {**server, **(kwargs.get("options") or {})}
         super().__init__(venue, **kwargs)
         if self._endpoint is not None:
             try:

@@ -4,6 +4,8 @@ Authentication (HMAC with ``CB-ACCESS-*`` headers for legacy keys, an ES256 JWT 
 token for CDP keys) is ccxt's. Coinbase Exchange (``coinbaseexchange``, with a passphrase)
 needs no subclass: its ``requiredCredentials`` already make the generic adapter ask for the
 passphrase. Client order ids: up to 128 characters of letters, digits, ``-`` and ``_``.
+Markets are not shared between accounts: ccxt loads each account's own fee tier into them
+(``transaction_summary``).
 """
 
 from __future__ import annotations
@@ -15,3 +17,4 @@ from exchanges._orders import ClientOrderIdRules
 class CoinbaseExchange(CcxtExchange):
     ccxt_id = "coinbase"
     client_order_id_rules = ClientOrderIdRules(max_length=128, pattern=r"[A-Za-z0-9_-]+")
+    share_markets = False

@@ -1,0 +1,278 @@
+"""``CcxtCore``: the plumbing of the generic ccxt.pro adapter (construction, identity,
+markets, error translation, lifecycle); :class:`CcxtExchange` adds the methods.
+
+It converts ccxt's dicts to the typed records once, maps every ccxt exception through
+:func:`core.translate_errors`, refuses methods the venue lacks (``has``) with
+:class:`core.NotSupported`, and validates every order before anything is sent. Venue
+quirks live in thin subclasses (``exchanges.venues``), never in ``if venue == ...`` here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
+
+import ccxt.pro as ccxtpro
+
+from core import (
+    AuthenticationError,
+    BadResponse,
+    BadSymbol,
+    ConfigurationError,
+    Market,
+    MarketType,
+    NotSupported,
+    Settings,
+    convert,
+    get_logger,
+    get_settings,
+    protect_ccxt_loggers,
+    register_secret,
+    translate_errors,
+)
+from exchanges._base import BaseExchange
+from exchanges._capabilities import Capabilities, Support
+from exchanges._credentials import CredentialSource, check_required, credential_config
+from exchanges._orders import (
+    ClientOrderIdRules,
+    OrderRequest,
+    ccxt_order_params,
+)
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+
+def ccxt_venues() -> list[str]:
+    """Every venue id ccxt.pro knows."""
+    return list(ccxtpro.exchanges)
+
+
+def unknown_venue(venue: str) -> ConfigurationError:
+    close = difflib.get_close_matches(venue, ccxt_venues(), n=5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return ConfigurationError(f"venue: {venue!r} is not a ccxt.pro exchange id{hint}")
+
+
+# Errors that prove the venue refused a placement: nothing was created.
+class CcxtCore(BaseExchange):
+    """A ccxt.pro-backed adapter for one (venue, account, market type).
+
+    ``credentials`` is a ``keys.Credentials`` (or any object with ``to_ccxt_config()``),
+    or a mapping of ccxt's credential names (``apiKey``, ``secret``, ``password``...).
+    ``options`` are merged into ccxt's ``options``; ``config`` into ccxt's constructor
+    config (an escape hatch: e.g. ``{"session": ...}``, ``{"proxies": ...}``).
+    """
+
+    #: venue subclasses set their ccxt id; the generic class takes it as an argument
+    ccxt_id: ClassVar[str | None] = None
+    #: the venue's client order id rules (length, charset)
+    client_order_id_rules: ClassVar[ClientOrderIdRules] = ClientOrderIdRules()
+    #: whether accounts may share this venue's market metadata (False when ccxt's markets
+    #: carry per-account data, such as an account's fee tier)
+    share_markets: ClassVar[bool] = True
+    #: corrections to ccxt's ``has`` for this venue (features ccxt builds but leaves unset)
+    capability_overrides: ClassVar[Mapping[str, Support]] = {}
+
+    def __init__(
+        self,
+        venue: str | None = None,
+        *,
+        account: str | None = None,
+        credentials: CredentialSource | Mapping[str, str] | None = None,
+        market_type: MarketType | str | None = None,
+        margin_mode: str = "cross",
+        sandbox: bool | None = None,
+        settings: Settings | None = None,
+        options: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        venue = venue or self.ccxt_id
+        if venue is None:
+            raise ConfigurationError("venue: no ccxt id given")
+        if self.ccxt_id is not None and venue != self.ccxt_id:
+            raise ConfigurationError(f"venue: {type(self).__name__} serves {self.ccxt_id!r}")
+        klass = getattr(ccxtpro, venue, None)
+        if venue not in ccxtpro.exchanges or klass is None:
+            raise unknown_venue(venue)
+        self._venue = venue
+        self._account = account
+        if margin_mode not in ("cross", "isolated"):
+            raise ConfigurationError(f"margin_mode: {margin_mode!r} is not 'cross' or 'isolated'")
+        self._margin_mode = margin_mode
+        self._settings = settings or get_settings()
+        try:
+            self._market_type = MarketType.parse(
+                market_type or self._settings.market_type, field="market_type"
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc), venue=venue) from None
+        protect_ccxt_loggers()
+        creds = credential_config(credentials)
+        register_secret(*creds.values())
+        merged_options = {**self._default_options(), **(options or {})}
+        ccxt_config: dict[str, Any] = {
+            "enableRateLimit": self._settings.enable_rate_limit,
+            "timeout": int(self._settings.request_timeout * 1000),
+            "maxRetriesOnFailure": 0,  # writes are never retried blindly (field notes)
+            **creds,
+            **(config or {}),
+        }
+        ccxt_config["options"] = {**ccxt_config.get("options", {}), **merged_options}
+        self._client: Any = klass(ccxt_config)
+        try:
+            check_required(venue, account, self._client.requiredCredentials, creds)
+        except AuthenticationError:
+            # Nothing was opened; forget a caller's session so ccxt's __del__ does not
+            # report it as ours to close.
+            self._client.session = None
+            raise
+        use_sandbox = self._settings.sandbox if sandbox is None else sandbox
+        if use_sandbox:
+            with translate_errors(venue, "sandbox"):
+                self._client.set_sandbox_mode(True)
+        self._sandbox = use_sandbox
+        self._capabilities = Capabilities.from_ccxt_has(
+            venue, self._client.has, self.capability_overrides
+        )
+        self._markets: dict[str, Market] = {}
+        self._markets_loaded = False
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def id(self) -> str:
+        return self._venue
+
+    @property
+    def account(self) -> str | None:
+        return self._account
+
+    @property
+    def market_type(self) -> MarketType:
+        return self._market_type
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def raw(self) -> Any:
+        return self._client
+
+    @property
+    def sandbox(self) -> bool:
+        return self._sandbox
+
+    @property
+    def markets(self) -> Mapping[str, Market]:
+        """Markets loaded by ``connect()`` (empty before)."""
+        return self._markets
+
+    # ------------------------------------------------------------------ hooks for venues
+    def _default_options(self) -> dict[str, Any]:
+        """ccxt ``options`` for this market type. Venues override for their own names.
+
+        A margin adapter trades on margin in ``margin_mode`` (ccxt picks the margin API
+        from ``defaultMarginMode``; ``defaultType`` alone leaves orders on spot)."""
+        options: dict[str, Any] = {"defaultType": self._market_type.value}
+        if self._market_type is MarketType.MARGIN:
+            options["defaultMarginMode"] = self._margin_mode
+        return options
+
+    def _order_params(
+        self, order: OrderRequest, extra: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """ccxt (type, params) for a validated order. Venues override for their quirks."""
+        return ccxt_order_params(order, extra)
+
+    # ------------------------------------------------------------------ plumbing
+    def _require(self, method: str) -> None:
+        if not self._capabilities.supports(method):
+            raise NotSupported(
+                f"{self._venue} does not support {method}()", venue=self._venue, method=method
+            )
+
+    async def _call(self, method: str, awaitable: Awaitable[T]) -> T:
+        with translate_errors(self._venue, method):
+            return await awaitable
+
+    @contextmanager
+    def _reading(self, method: str) -> Iterator[None]:
+        """Converting the venue's answer: a shape the records cannot hold is a
+        :class:`core.BadResponse` naming the method, not a bare ValueError."""
+        try:
+            yield
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadResponse(
+                f"{method}: could not read the venue's answer ({exc})",
+                venue=self._venue,
+                method=method,
+            ) from None
+
+    async def _prepare(self, method: str) -> None:
+        self._ensure_not_closed(method)
+        self._require(method)  # before connecting: an unsupported call costs no request
+        await self._ensure_open(method)
+
+    def market(self, symbol: str) -> Market:
+        """The loaded market for ``symbol``; :class:`core.BadSymbol` naming close matches."""
+        found = self._markets.get(symbol)
+        if found is None:
+            close = difflib.get_close_matches(symbol, list(self._markets), n=5)
+            hint = f"; close matches: {', '.join(close)}" if close else ""
+            raise BadSymbol(
+                f"symbol: {symbol!r} is not a market of {self._venue}{hint}", venue=self._venue
+            )
+        return found
+
+    async def _connect(self) -> None:
+        if not self._markets_loaded:
+            await self._load_markets(reload=False)
+
+    def use_markets(
+        self,
+        markets: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        records: Mapping[str, Market] | None = None,
+    ) -> None:
+        """Adopt market metadata from a list of ccxt market dicts (ccxt's ``set_markets``);
+        ``connect()`` then loads nothing. ``records``: the same markets already converted."""
+        raw = self._client.set_markets(
+            list(markets.values()) if isinstance(markets, Mapping) else list(markets)
+        )
+        self._adopt(raw, records)
+
+    def share_markets_from(self, source: CcxtCore) -> None:
+        """Use ``source``'s loaded markets, by reference (ccxt's ``set_markets_from_exchange``:
+        markets, currencies and the venue's market helper tables such as kraken's altnames),
+        with its immutable records; ``connect()`` then loads nothing."""
+        if source.id != self.id or not source._markets_loaded:
+            raise ConfigurationError(
+                f"share_markets_from: {source!r} has no loaded {self.id} markets", venue=self.id
+            )
+        with translate_errors(self._venue, "fetch_markets"):
+            self._client.set_markets_from_exchange(source.raw)
+        self._markets = dict(source._markets)
+        self._markets_loaded = True
+
+    def _adopt(self, raw: Mapping[str, Any], records: Mapping[str, Market] | None = None) -> None:
+        if records is None or records.keys() != raw.keys():
+            mode = self._client.precisionMode
+            records = {symbol: convert.market(m, mode) for symbol, m in raw.items()}
+        self._markets = dict(records)
+        self._markets_loaded = True
+
+    async def _load_markets(self, *, reload: bool) -> None:
+        raw = await self._call("fetch_markets", self._client.load_markets(reload))
+        self._adopt(raw)
+
+    async def _close(self) -> None:
+        with translate_errors(self._venue, "close"):
+            await self._client.close()

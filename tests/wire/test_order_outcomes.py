@@ -1,0 +1,117 @@
+"""A placement whose outcome the venue's answer does not prove is OrderStateUnknown,
+carrying the client order id that was really sent; a refusal stays a refusal."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import pytest
+
+from core import (
+    BadResponse,
+    InsufficientFunds,
+    InvalidOrder,
+    OrderStateUnknown,
+    PermissionDenied,
+    RateLimited,
+    is_retryable,
+)
+from exchanges import BinanceExchange
+
+from ..fakevenue import Captured, FakeVenue
+from .test_binance import KEY, SECRET, btc_usdt
+
+
+def adapter(fake_venue: FakeVenue) -> BinanceExchange:
+    ex = BinanceExchange(credentials={"apiKey": KEY, "secret": SECRET}, config=fake_venue.config())
+    ex.use_markets([btc_usdt()])
+    return ex
+
+
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (503, {"code": -1001, "msg": "Internal error; unable to process your request."}),
+        (500, {"code": -1006, "msg": "An unexpected response was received; status unknown."}),
+        (400, {"code": -1000, "msg": "An unknown error occurred while processing the request."}),
+        (502, "<html>bad gateway</html>"),
+        (524, {}),
+        (200, {}),
+        (200, []),
+        (200, "not json at all"),
+    ],
+)
+async def test_unproven_outcomes_are_unknown(
+    fake_venue: FakeVenue, status: int, payload: Any
+) -> None:
+    fake_venue.responder = lambda req: (status, payload)
+    async with adapter(fake_venue) as ex:
+        with pytest.raises(OrderStateUnknown) as info:
+            await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
+    [req] = fake_venue.requests
+    assert info.value.client_order_id == req.form()["newClientOrderId"]
+    assert info.value.client_order_id in str(info.value)
+    assert not is_retryable(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "error"),
+    [
+        (
+            400,
+            {"code": -2010, "msg": "Account has insufficient balance for requested action."},
+            InsufficientFunds,
+        ),
+        (429, {"code": -1003, "msg": "Too many requests."}, RateLimited),
+        (400, {"code": -1013, "msg": "Filter failure: LOT_SIZE"}, InvalidOrder),
+    ],
+)
+async def test_refusals_stay_refusals(
+    fake_venue: FakeVenue, status: int, payload: Any, error: type[Exception]
+) -> None:
+    fake_venue.responder = lambda req: (status, payload)
+    async with adapter(fake_venue) as ex:
+        with pytest.raises(error):
+            await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
+
+
+async def test_client_id_in_params_is_refused_before_sending(fake_venue: FakeVenue) -> None:
+    async with adapter(fake_venue) as ex:
+        for key in ("newClientOrderId", "clientOrderId", "clOrdId"):
+            with pytest.raises(InvalidOrder) as info:
+                await ex.place_order(
+                    "BTC/USDT", "buy", "limit", "0.01", "50000", params={key: "mine"}
+                )
+            assert info.value.field == "params"
+    assert fake_venue.requests == []
+
+
+async def test_an_order_answer_without_side_is_a_bad_response(fake_venue: FakeVenue) -> None:
+    fake_venue.responder = lambda req: (200, {"symbol": "BTCUSDT", "orderId": 5})
+    async with adapter(fake_venue) as ex:
+        with pytest.raises(BadResponse, match="fetch_order_status"):
+            await ex.fetch_order_status("5", "BTC/USDT")
+
+
+async def test_403_is_permission_denied_not_an_outage(fake_venue: FakeVenue) -> None:
+    fake_venue.responder = lambda req: (403, "<html>Forbidden</html>")
+    async with adapter(fake_venue) as ex:
+        with pytest.raises(PermissionDenied) as info:
+            await ex.fetch_ticker("BTC/USDT")
+    assert not is_retryable(info.value)
+
+
+async def test_redirect_loop_leaks_no_signature_in_the_traceback(fake_venue: FakeVenue) -> None:
+    def redirect(req: Captured) -> tuple[Any, ...]:
+        return 302, {}, {"Location": f"{req.path}?{req.query_string}"}
+
+    fake_venue.responder = redirect
+    async with adapter(fake_venue) as ex:
+        with pytest.raises(Exception) as info:  # noqa: PT011 - any error; the text is checked
+            await ex.fetch_balance()
+    signature = fake_venue.requests[0].query_string.rpartition("signature=")[2]
+    text = "".join(traceback.format_exception(info.value))
+    assert signature
+    assert signature not in text
+    assert KEY not in text
