@@ -42,11 +42,11 @@ DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT")
 class Simulator:
     """``async with Simulator(seed=1) as sim:`` serves Binance spot on ``sim.endpoint``.
 
-    ``rate`` is book steps and ``trade_rate`` (default ``rate / 2``) trades per second per
-    symbol (both 0: the market moves only on :meth:`step`); ``firehose`` steps as fast as the sockets take.
-    ``maker_fee`` and ``taker_fee`` are the commission rates of accounts added later.
-    The demo account (:data:`DEMO_API_KEY` / :data:`DEMO_SECRET`, :data:`DEMO_BALANCES`)
-    always exists.
+    ``rate`` is book steps and ``trade_rate`` (default ``rate / 2``) trades per second
+    per symbol (both 0: the market moves only on :meth:`step`); ``firehose`` steps as
+    fast as the sockets take. ``maker_fee`` and ``taker_fee`` are the commission rates of
+    accounts added later. The demo account (:data:`DEMO_API_KEY` / :data:`DEMO_SECRET`,
+    :data:`DEMO_BALANCES`) always exists.
     """
 
     def __init__(
@@ -232,9 +232,9 @@ class Simulator:
         ack is queued: events published from now on reach the subscriber)."""
         await self._ws_api.wait_subscribed(api_key)
 
-    def step(self, symbol: str, count: int = 1, *, trades: int = 0) -> None:
+    def step(self, symbol: str, count: int = 1, *, trades: int = 1) -> None:
         """Move ``symbol``'s market now: ``count`` book steps, each followed by ``trades``
-        generator market orders."""
+        generator market orders (0: the book moves, nothing trades)."""
         market_id = self.state.market_id(symbol)
         for _ in range(count):
             self.generator.step(market_id)
