@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+from collections.abc import Coroutine
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
@@ -87,6 +89,41 @@ def venues(
         caps = row["capabilities"]
         table.add_row(row["venue"], row["adapter"], *(caps[c] for c in columns))
     console.print(table)
+
+
+async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
+    """Run ``coro`` until it ends or SIGINT/SIGTERM arrives, then let it clean up."""
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+@app.command()
+def simulator(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    rate: Annotated[float, typer.Option(help="Book updates per second per symbol.")] = 4.0,
+    symbols: Annotated[
+        list[str] | None, typer.Option("--symbol", "-s", help="Symbols (repeat the option).")
+    ] = None,
+) -> None:
+    """Run the bundled Binance-protocol simulator until Ctrl-C / SIGTERM."""
+    from exchanges.simulator import DEFAULT_SYMBOLS, serve
+
+    chosen = list(symbols or DEFAULT_SYMBOLS)
+    try:
+        asyncio.run(_until_signalled(serve(port, rate, chosen)))
+    except OSError as exc:  # port in use, permission denied
+        raise _fail(exc) from None
+    typer.echo("simulator stopped")
 
 
 @app.command("version")

@@ -43,3 +43,31 @@ def test_demo_runs_against_the_simulator() -> None:
     assert "fill on the private stream" in out
     assert "everything closed" in out
     assert "Traceback" not in done.stderr
+
+
+def test_simulator_command_serves_until_sigterm() -> None:
+    import signal
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exchanges.cli", "simulator", "--port", "0", "--rate", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # blocks until the server listens (bounded below)
+        assert "Binance spot protocol on http://127.0.0.1:" in first, first
+        endpoint = first.rsplit(" ", 1)[1].strip()
+        with urllib.request.urlopen(f"{endpoint}/api/v3/ping", timeout=10) as reply:  # noqa: S310
+            assert reply.status == 200
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "simulator stopped" in out
+    assert "Traceback" not in err
