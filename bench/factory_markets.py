@@ -55,13 +55,32 @@ def counting_session(counter: Counter[str]) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(trace_configs=[trace])
 
 
+class Measure:
+    """Wall time and (with ``trace``) memory held from ``start()`` to ``stop()``."""
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.elapsed = 0.0
+        self.held = 0
+
+    def start(self) -> None:
+        gc.collect()
+        if self.trace:
+            tracemalloc.start()
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> tuple[float, int]:
+        self.elapsed = time.perf_counter() - self._t0
+        self.held = tracemalloc.get_traced_memory()[0] if self.trace else 0
+        tracemalloc.stop()
+        return self.elapsed, self.held
+
+
 async def raw_ccxt(
     sim: Any, accounts: dict[str, tuple[str, str]], session: aiohttp.ClientSession, trace: bool
 ) -> tuple[float, int]:
-    gc.collect()
-    if trace:
-        tracemalloc.start()
-    start = time.perf_counter()
+    measure = Measure(trace)
+    measure.start()
     clients = []
     for key, secret in accounts.values():
         config = {"apiKey": key, "secret": secret, "options": dict(CLIENT_OPTIONS)}
@@ -69,31 +88,25 @@ async def raw_ccxt(
         client.urls = endpoint_urls(client.urls, sim.endpoint)
         await client.load_markets()
         clients.append(client)
-    elapsed = time.perf_counter() - start
-    held = tracemalloc.get_traced_memory()[0] if trace else 0
-    tracemalloc.stop()
+    result = measure.stop()
     for client in clients:
         await client.close()
-    return elapsed, held
+    return result
 
 
 async def factory(
     sim: Any, accounts: dict[str, tuple[str, str]], session: aiohttp.ClientSession, trace: bool
 ) -> tuple[float, int]:
-    gc.collect()
-    if trace:
-        tracemalloc.start()
-    start = time.perf_counter()
+    measure = Measure(trace)
+    measure.start()
     f = ExchangeFactory(key_manager=Keys(accounts), ccxt_config={"session": session})
     adapters = [
         await f.get_exchange("binance", account=name, endpoint=sim.endpoint) for name in accounts
     ]
-    elapsed = time.perf_counter() - start
-    held = tracemalloc.get_traced_memory()[0] if trace else 0
-    tracemalloc.stop()
+    result = measure.stop()
     await f.close_all()
     assert len(adapters) == len(accounts)
-    return elapsed, held
+    return result
 
 
 async def main() -> None:
