@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         10.0, gt=0, description="Seconds before a REST call to the venue times out."
     )
+    order_settle_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds to look an order up by client id after its placement's answer"
+        " was lost, before giving up with OrderStateUnknown.",
+    )
     enable_rate_limit: bool = Field(
         True, description="Keep ccxt's own request throttle on (strongly recommended)."
     )

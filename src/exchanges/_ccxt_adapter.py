@@ -27,6 +27,7 @@ from core import (
     OperationRejected,
     Order,
     OrderBook,
+    OrderNotFound,
     OrderStateUnknown,
     OrderType,
     Position,
@@ -35,6 +36,7 @@ from core import (
     Ticker,
     TimeInForce,
     Trade,
+    TransientError,
     convert,
     get_logger,
 )
@@ -231,16 +233,69 @@ class CcxtExchange(CcxtCore):
         except Exception as exc:
             # Anything else (a timeout, a dropped link, a 5xx, binance's -1006 "execution
             # status unknown", a garbled answer) does not say whether the order exists:
-            # retrying blindly could double it. Settle it by client order id.
-            raise OrderStateUnknown(
-                f"place_order outcome unknown after {exc.__class__.__name__}; "
-                f"look up client order id {request.client_order_id}",
-                venue=self._venue,
-                method="place_order",
-                client_order_id=request.client_order_id,
-            ) from exc
-        with self._reading("place_order"):
-            return order_from_response(raw, request, self._venue)
+            # sending again could double it. Ask the venue by client order id instead.
+            return await self._settle(request, exc)
+        try:
+            with self._reading("place_order"):
+                return order_from_response(raw, request, self._venue)
+        except OrderStateUnknown as exc:
+            return await self._settle(request, exc)
+
+    async def _settle(self, request: OrderRequest, cause: Exception) -> Order:
+        """The placement's answer was lost: find the order by its client order id, retrying
+        for ``settings.order_settle_timeout`` seconds since it may show up late. Found: it
+        is returned. Never found, or the venue unreachable: :class:`OrderStateUnknown`.
+        The order is never sent again (binance checks client ids among open orders only,
+        so a resend of a filled order would trade twice)."""
+        cid = request.client_order_id
+        log.warning(
+            "order.settling",
+            venue=self._venue,
+            account=self._account,
+            client_order_id=cid,
+            cause=cause.__class__.__name__,
+        )
+        lookups, last = 0, "no lookup answered"
+        delay = 0.1
+        try:
+            async with asyncio.timeout(self._settings.order_settle_timeout):
+                while True:
+                    lookups += 1
+                    try:
+                        found = await self.fetch_order_by_client_id(cid, request.symbol)
+                    except OrderNotFound:
+                        last = "the venue has no order with this client id (yet)"
+                    except TransientError as exc:
+                        last = f"lookup failed: {exc.__class__.__name__}"
+                    else:
+                        log.info(
+                            "order.settled", venue=self._venue, client_order_id=cid, id=found.id
+                        )
+                        return found
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        except TimeoutError:
+            pass
+        raise OrderStateUnknown(
+            f"place_order outcome unknown after {cause.__class__.__name__}; {lookups} "
+            f"lookup(s) by client order id {cid} in {self._settings.order_settle_timeout} s: "
+            f"{last}",
+            venue=self._venue,
+            method="place_order",
+            client_order_id=cid,
+        ) from cause
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order:
+        """Look an order up by the client order id it was placed with (ccxt's unified
+        ``clientOrderId`` parameter of ``fetch_order``; venues override where it differs)."""
+        await self._prepare("fetch_order_status")
+        self.market(symbol)
+        raw = await self._call(
+            "fetch_order_status",
+            self._client.fetch_order(None, symbol, {"clientOrderId": client_order_id}),
+        )
+        with self._reading("fetch_order_status"):
+            return convert.order(raw)
 
     async def cancel_order(
         self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None

@@ -15,6 +15,7 @@ from core import (
     OrderStateUnknown,
     PermissionDenied,
     RateLimited,
+    Settings,
     is_retryable,
 )
 from exchanges import BinanceExchange
@@ -24,7 +25,11 @@ from .test_binance import KEY, SECRET, btc_usdt
 
 
 def adapter(fake_venue: FakeVenue) -> BinanceExchange:
-    ex = BinanceExchange(credentials={"apiKey": KEY, "secret": SECRET}, config=fake_venue.config())
+    ex = BinanceExchange(
+        credentials={"apiKey": KEY, "secret": SECRET},
+        config=fake_venue.config(),
+        settings=Settings(order_settle_timeout=0.5),
+    )
     ex.use_markets([btc_usdt()])
     return ex
 
@@ -49,10 +54,17 @@ async def test_unproven_outcomes_are_unknown(
     async with adapter(fake_venue) as ex:
         with pytest.raises(OrderStateUnknown) as info:
             await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
-    [req] = fake_venue.requests
-    assert info.value.client_order_id == req.form()["newClientOrderId"]
-    assert info.value.client_order_id in str(info.value)
+    place, *lookups = fake_venue.requests
+    assert (place.method, place.path) == ("POST", "/api/v3/order")
+    cid = place.form()["newClientOrderId"]
+    assert info.value.client_order_id == cid
+    assert cid in str(info.value)
     assert not is_retryable(info.value)
+    # settled by asking, never by sending again
+    assert lookups
+    for lookup in lookups:
+        assert (lookup.method, lookup.path) == ("GET", "/api/v3/order")
+        assert lookup.query["origClientOrderId"] == cid
 
 
 @pytest.mark.parametrize(
@@ -115,3 +127,34 @@ async def test_redirect_loop_leaks_no_signature_in_the_traceback(fake_venue: Fak
     assert signature
     assert signature not in text
     assert KEY not in text
+
+
+async def test_a_lost_answer_is_settled_by_client_id(fake_venue: FakeVenue) -> None:
+    placed: dict[str, Any] = {}
+
+    def venue(req: Captured) -> tuple[Any, ...]:
+        if req.method == "POST":
+            placed.update(req.form())
+            return 504, "<html>gateway timeout</html>"  # accepted, answer lost
+        assert req.query["origClientOrderId"] == placed["newClientOrderId"]
+        return 200, {
+            "symbol": "BTCUSDT",
+            "orderId": 99,
+            "clientOrderId": placed["newClientOrderId"],
+            "price": placed["price"],
+            "origQty": placed["quantity"],
+            "executedQty": "0",
+            "status": "NEW",
+            "timeInForce": "GTC",
+            "type": "LIMIT",
+            "side": "BUY",
+            "time": 1,
+            "updateTime": 1,
+        }
+
+    fake_venue.responder = venue
+    async with adapter(fake_venue) as ex:
+        order = await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
+    assert order.id == "99"
+    assert order.client_order_id == placed["newClientOrderId"]
+    assert [r.method for r in fake_venue.requests] == ["POST", "GET"]

@@ -1,0 +1,54 @@
+"""The simulator accepts an order and never answers: the adapter settles it by client
+order id. Looped: exactly one order per placement exists, every time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from core import OrderStateUnknown, OrderStatus, Settings
+from exchanges import BinanceExchange
+from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
+
+DEMO = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(seed=3, rate=0) as simulator:
+        yield simulator
+
+
+async def test_lost_response_loop_exactly_one_order_each_time(sim: Simulator) -> None:
+    settings = Settings(request_timeout=0.5, order_settle_timeout=5)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_bid = sim.state.book("BTC/USDT").bids.best()
+        assert best_bid is not None
+        price = best_bid * Decimal("0.9")
+        for attempt in range(10):
+            sim.faults.drop_order_response(count=1)
+            order = await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), price)
+            assert order.status is OrderStatus.OPEN
+            mine = [
+                o
+                for o in sim.state.orders(DEMO_API_KEY)
+                if o.client_order_id == order.client_order_id
+            ]
+            assert len(mine) == 1, attempt
+            assert str(mine[0].order_id) == order.id
+        assert len(sim.state.orders(DEMO_API_KEY)) == 10
+
+
+async def test_an_unreachable_venue_ends_as_unknown_with_the_client_id(sim: Simulator) -> None:
+    settings = Settings(request_timeout=0.5, order_settle_timeout=1)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        sim.faults.drop_order_response(count=1)
+        sim.faults.http_errors("/api/v3/order", status=503, count=None, duration=3)
+        with pytest.raises(OrderStateUnknown) as info:
+            await ex.place_order("BTC/USDT", "sell", "limit", Decimal("0.001"), Decimal("90000"))
+    cid = info.value.client_order_id
+    assert cid is not None
+    assert cid in str(info.value)
+    assert len([o for o in sim.state.orders(DEMO_API_KEY) if o.client_order_id == cid]) <= 1
