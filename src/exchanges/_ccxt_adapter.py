@@ -10,7 +10,7 @@ Construction, markets and lifecycle are in :class:`CcxtCore`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from core import (
@@ -255,27 +255,12 @@ class CcxtExchange(CcxtCore):
             client_order_id=cid,
             cause=cause.__class__.__name__,
         )
-        lookups, last = 0, "no lookup answered"
-        delay = 0.1
-        try:
-            async with asyncio.timeout(self._settings.order_settle_timeout):
-                while True:
-                    lookups += 1
-                    try:
-                        found = await self.fetch_order_by_client_id(cid, request.symbol)
-                    except OrderNotFound:
-                        last = "the venue has no order with this client id (yet)"
-                    except TransientError as exc:
-                        last = f"lookup failed: {exc.__class__.__name__}"
-                    else:
-                        log.info(
-                            "order.settled", venue=self._venue, client_order_id=cid, id=found.id
-                        )
-                        return found
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-        except TimeoutError:
-            pass
+        found, lookups, last = await self._poll_order(
+            lambda: self.fetch_order_by_client_id(cid, request.symbol), lambda _order: True
+        )
+        if found is not None:
+            log.info("order.settled", venue=self._venue, client_order_id=cid, id=found.id)
+            return found
         raise OrderStateUnknown(
             f"place_order outcome unknown after {cause.__class__.__name__}; {lookups} "
             f"lookup(s) by client order id {cid} in {self._settings.order_settle_timeout} s: "
@@ -284,6 +269,50 @@ class CcxtExchange(CcxtCore):
             method="place_order",
             client_order_id=cid,
         ) from cause
+
+    async def _settle_cancel(
+        self, order_id: str, symbol: str, params: Mapping[str, Any] | None, cause: Exception
+    ) -> Order:
+        """A cancel whose answer was lost: read the order until its state is final."""
+        found, lookups, last = await self._poll_order(
+            lambda: self.fetch_order_status(order_id, symbol, params=params),
+            lambda order: order.status is not None and order.status.is_final,
+        )
+        if found is not None:
+            return found
+        raise OrderStateUnknown(
+            f"cancel_order outcome unknown after {cause.__class__.__name__}; order {order_id} "
+            f"not final after {lookups} lookup(s): {last}",
+            venue=self._venue,
+            method="cancel_order",
+        ) from cause
+
+    async def _poll_order(
+        self, fetch: Callable[[], Awaitable[Order]], accept: Callable[[Order], bool]
+    ) -> tuple[Order | None, int, str]:
+        """Read an order until ``accept`` holds, with a doubling delay (0.1 s to 1 s), for at
+        most ``settings.order_settle_timeout`` seconds. Returns (order or None, lookups,
+        what the last lookup said)."""
+        lookups, last, delay = 0, "no lookup answered", 0.1
+        try:
+            async with asyncio.timeout(self._settings.order_settle_timeout):
+                while True:
+                    lookups += 1
+                    try:
+                        order = await fetch()
+                    except OrderNotFound:
+                        last = "the venue has no such order (yet)"
+                    except TransientError as exc:
+                        last = f"lookup failed: {exc.__class__.__name__}"
+                    else:
+                        if accept(order):
+                            return order, lookups, last
+                        last = f"status {order.status}"
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        except TimeoutError:
+            pass
+        return None, lookups, last
 
     async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order:
         """Look an order up by the client order id it was placed with (ccxt's unified
@@ -302,9 +331,19 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         await self._prepare("cancel_order")
         self.market(symbol)
-        raw = await self._call(
-            "cancel_order", self._client.cancel_order(order_id, symbol, dict(params or {}))
-        )
+        try:
+            raw = await self._call(
+                "cancel_order", self._client.cancel_order(order_id, symbol, dict(params or {}))
+            )
+        except OrderNotFound:
+            # Filled or already cancelled before our cancel arrived: the venue no longer
+            # knows it as open. Its final state is the answer (OrderNotFound if none).
+            return await self.fetch_order_status(order_id, symbol, params=params)
+        except (RateLimited, InvalidNonce):
+            raise  # refused: the order is as it was
+        except TransientError as exc:
+            # The cancel may or may not have been applied: read the state until final.
+            return await self._settle_cancel(order_id, symbol, params, exc)
         incomplete = raw.get("side") is None or raw.get("status") is None
         if incomplete and self._capabilities.supports("fetch_order_status"):
             # Some venues answer a cancel with the id only: read the order's state. (A

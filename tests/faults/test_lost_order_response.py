@@ -52,3 +52,29 @@ async def test_an_unreachable_venue_ends_as_unknown_with_the_client_id(sim: Simu
     assert cid is not None
     assert cid in str(info.value)
     assert len([o for o in sim.state.orders(DEMO_API_KEY) if o.client_order_id == cid]) <= 1
+
+
+async def test_cancel_of_a_filled_order_returns_its_final_state(sim: Simulator) -> None:
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO) as ex:
+        best_ask = sim.state.book("BTC/USDT").asks.best()
+        assert best_ask is not None
+        filled = await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), best_ask)
+        assert filled.status is OrderStatus.CLOSED
+        after = await ex.cancel_order(filled.id, "BTC/USDT")
+    assert after.status is OrderStatus.CLOSED
+    assert after.filled == Decimal("0.001")
+
+
+async def test_a_cancel_that_times_out_is_settled_by_reading_the_order(sim: Simulator) -> None:
+    settings = Settings(request_timeout=0.5, order_settle_timeout=5)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_bid = sim.state.book("BTC/USDT").bids.best()
+        assert best_bid is not None
+        order = await ex.place_order(
+            "BTC/USDT", "buy", "limit", Decimal("0.001"), best_bid * Decimal("0.9")
+        )
+        sim.faults.delay(1.5, "/api/v3/order", count=1)  # the DELETE's answer comes too late
+        canceled = await ex.cancel_order(order.id, "BTC/USDT")
+    assert canceled.status is OrderStatus.CANCELED
+    [truth] = [o for o in sim.state.orders(DEMO_API_KEY) if str(o.order_id) == order.id]
+    assert truth.status.value == "CANCELED"
