@@ -73,7 +73,7 @@ def test_limit_order_locks_and_cancel_releases() -> None:
 
 def test_price_time_priority_partial_fills_and_fees() -> None:
     engine, trades = make_engine()
-    first = order(engine, "a", Side.SELL, "0.3", "50000")
+    first = order(engine, "b", Side.SELL, "0.3", "50000")
     second = order(engine, "b", Side.SELL, "0.3", "50000")
     better = order(engine, "b", Side.SELL, "0.1", "49990")
     for o in (first, second, better):
@@ -96,7 +96,10 @@ def test_price_time_priority_partial_fills_and_fees() -> None:
     # the buy locked 25000 at its limit and spent 24999: the difference came back
     usdt_a = engine.accounts["a"].balance("USDT")
     assert usdt_a.locked == D("0")
-    assert usdt_a.free == D("100000") - D("24999") + D("15000") - D("15")
+    assert usdt_a.free == D("100000") - D("24999")
+    # the makers received 0.4 * 50000 + 0.1 * 49990, less 0.1% of it
+    usdt_b = engine.accounts["b"].balance("USDT")
+    assert usdt_b.free == D("100000") + D("24999") - D("24.999")
 
 
 def test_fok_expires_untouched_and_ioc_keeps_its_fill() -> None:
@@ -139,3 +142,17 @@ def test_house_liquidity_fills_a_resting_user_order() -> None:
     assert bid.status is OrderStatus.FILLED
     assert trades[0].price == D("50000")  # the resting order's price
     assert engine.book.asks.levels() == [(D("49000"), D("0.4"))]
+
+
+def test_self_trade_prevention_expires_the_maker() -> None:
+    engine, trades = make_engine()
+    mine = order(engine, "a", Side.SELL, "0.1", "50000")
+    theirs = order(engine, "b", Side.SELL, "0.1", "50001")
+    engine.submit(mine)
+    engine.submit(theirs)
+    taker = order(engine, "a", Side.BUY, "0.1", "50001")
+    engine.submit(taker)
+    assert mine.status is OrderStatus.EXPIRED_IN_MATCH
+    assert engine.accounts["a"].balance("BTC").locked == D("0")
+    assert [(t.price, t.qty) for t in trades] == [(D("50001"), D("0.1"))]
+    assert theirs.status is OrderStatus.FILLED

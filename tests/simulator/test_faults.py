@@ -180,3 +180,20 @@ async def test_reset_rest_connection(simulator: Simulator, http: aiohttp.ClientS
         assert (await client.fetch_order_book("BTC/USDT"))["bids"]
     finally:
         await client.close()
+
+
+async def test_ws_order_accepted_but_response_dropped(simulator: Simulator) -> None:
+    client = make_binance_client(simulator, timeout=300)
+    try:
+        await client.load_markets()
+        simulator.faults.drop_order_response()
+        # ccxt puts no deadline on WebSocket API requests: without ours it would wait forever
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await client.create_order_ws(
+                    "BTC/USDT", "limit", "buy", 0.001, 40000, {"newClientOrderId": "lost-ws"}
+                )
+        found = await client.fetch_order(None, "BTC/USDT", {"origClientOrderId": "lost-ws"})
+        assert found["status"] == "open"
+    finally:
+        await client.close()

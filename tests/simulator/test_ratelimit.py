@@ -83,5 +83,8 @@ async def test_order_count_limit() -> None:
             assert client.last_response_headers["X-MBX-ORDER-COUNT-10S"] == "2"
             with pytest.raises(ccxt.DDoSProtection, match="-1015"):
                 await client.create_order("BTC/USDT", "limit", "buy", 0.001, 40000)
+            # the WebSocket API shares the count
+            with pytest.raises(ccxt.RateLimitExceeded, match="-1015"):
+                await client.create_order_ws("BTC/USDT", "limit", "buy", 0.001, 40000)
         finally:
             await client.close()

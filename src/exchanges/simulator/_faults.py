@@ -158,7 +158,8 @@ class Faults:
         return self._add(FaultKind.RESET, path, None, count)
 
     def drop_order_response(self, *, count: int = 1) -> Fault:
-        """Accept the next ``count`` orders but never answer (the client times out)."""
+        """Accept the next ``count`` orders (REST or WebSocket API ``order.place``) but never
+        answer: the client times out."""
         return self._add(FaultKind.DROP_ORDER_RESPONSE, None, None, count)
 
     def shift_clock(self, ms: int) -> None:

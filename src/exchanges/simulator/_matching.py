@@ -1,4 +1,6 @@
-"""The matching engine of one symbol: price-time priority, partial fills, fees, locks.
+"""The matching engine of one symbol: price-time priority, partial fills, fees, locks,
+self-trade prevention (``EXPIRE_MAKER``: a taker meeting its own account's resting order
+expires that order, status ``EXPIRED_IN_MATCH``).
 
 User orders and the generator's own ("house") liquidity share one :class:`Book`. Balances
 are locked when a limit order is placed, spent as it fills and released when it is
@@ -195,9 +197,11 @@ class MatchingEngine:
             order.locked = ZERO
         order.status = status
         order.update_time = self.clock()
-        self.hooks.on_order(
-            order, "CANCELED" if status is OrderStatus.CANCELED else "EXPIRED", None
-        )
+        execution = {
+            OrderStatus.CANCELED: "CANCELED",
+            OrderStatus.EXPIRED_IN_MATCH: "TRADE_PREVENTION",
+        }.get(status, "EXPIRED")
+        self.hooks.on_order(order, execution, None)
 
     def _match(
         self, side: Side, qty: Decimal, limit: Decimal | None, taker: Order | None
@@ -211,6 +215,19 @@ class MatchingEngine:
             if price is None or not opposite.crosses(price, limit):
                 break
             entry = opposite.queue(price)[0]
+            maker_order = entry.order
+            if (
+                taker is not None
+                and maker_order is not None
+                and maker_order.account == taker.account
+            ):
+                # self-trade prevention, EXPIRE_MAKER (the symbols' default mode)
+                self.book.remove(opposite_side, price, entry)
+                self._finish(maker_order, OrderStatus.EXPIRED_IN_MATCH)
+                self.hooks.on_balances(
+                    self.accounts[maker_order.account], {self.spec.base, self.spec.quote}
+                )
+                continue
             size = min(entry.qty, left)
             trade = Trade(
                 symbol=self.spec.id,

@@ -24,6 +24,7 @@ class OrderStatus(StrEnum):
     FILLED = "FILLED"
     CANCELED = "CANCELED"
     EXPIRED = "EXPIRED"
+    EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"  # removed by self-trade prevention
 
     @property
     def is_open(self) -> bool:

@@ -91,7 +91,12 @@ class Simulator:
             self.state.candles[spec.id] = series
         self._public = PublicApi(self.state)
         self._ws_api = WsApi(
-            self.state, self.hub, self.faults, self._public, ping_interval=ping_interval
+            self.state,
+            self.hub,
+            self.faults,
+            self._public,
+            self.order_counter,
+            ping_interval=ping_interval,
         )
         self._publisher = Publisher(self.state, self.hub, self._public)
         hooks.on_trade = self._publisher.on_trade

@@ -20,8 +20,9 @@ from aiohttp import web
 from exchanges.simulator._auth import verify_ws_params
 from exchanges.simulator._connection import Connection, Frame, Hub, serve_connection
 from exchanges.simulator._errors import ApiError
-from exchanges.simulator._faults import Faults
+from exchanges.simulator._faults import FaultKind, Faults
 from exchanges.simulator._format import num
+from exchanges.simulator._ratelimit import OrderCounter
 from exchanges.simulator._records import Account, Fill, Order
 from exchanges.simulator._rest_public import RATE_LIMITS, PublicApi
 from exchanges.simulator._state import SimState
@@ -103,10 +104,12 @@ class WsApi:
         hub: Hub,
         faults: Faults,
         public: PublicApi,
+        orders: OrderCounter,
         *,
         ping_interval: float = 20.0,
     ) -> None:
         self._state = state
+        self._orders = orders
         endpoints = public.endpoints()
         self._public = {method: endpoints[path] for method, path in PUBLIC_METHODS.items()}
         self._hub = hub
@@ -183,7 +186,14 @@ class WsApi:
                 self._reply(conn, request_id, {})
             elif method in TRADING_METHODS:
                 account = verify_ws_params(self._state.accounts, params, self._state.now())
-                self._reply(conn, request_id, self._trading.handle(method, account, params))
+                if method == "order.place":
+                    self._orders.charge()
+                result = self._trading.handle(method, account, params)
+                if method == "order.place" and self._faults.take(
+                    FaultKind.DROP_ORDER_RESPONSE, conn.path
+                ):
+                    return  # placed; the answer is lost
+                self._reply(conn, request_id, result)
             elif method == "session.status":
                 self._reply(conn, request_id, {"apiKey": None, "serverTime": self._state.now()})
             else:
