@@ -79,21 +79,21 @@ class CcxtExchange(CcxtCore):
     async def fetch_ticker(self, symbol: str) -> Ticker:
         await self._prepare("fetch_ticker")
         self.market(symbol)
-        return convert.ticker(await self._call("fetch_ticker", self._client.fetch_ticker(symbol)))
+        return convert.ticker(await self._read("fetch_ticker", self._client.fetch_ticker, symbol))
 
     async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         await self._prepare("fetch_tickers")
         for symbol in symbols or ():
             self.market(symbol)
-        raw = await self._call(
-            "fetch_tickers", self._client.fetch_tickers(list(symbols) if symbols else None)
+        raw = await self._read(
+            "fetch_tickers", self._client.fetch_tickers, list(symbols) if symbols else None
         )
         return {symbol: convert.ticker(t) for symbol, t in raw.items()}
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         await self._prepare("fetch_order_book")
         self.market(symbol)
-        raw = await self._call("fetch_order_book", self._client.fetch_order_book(symbol, limit))
+        raw = await self._read("fetch_order_book", self._client.fetch_order_book, symbol, limit)
         return convert.order_book(raw, symbol)
 
     async def fetch_trades(
@@ -101,7 +101,7 @@ class CcxtExchange(CcxtCore):
     ) -> list[Trade]:
         await self._prepare("fetch_trades")
         self.market(symbol)
-        raw = await self._call("fetch_trades", self._client.fetch_trades(symbol, since, limit))
+        raw = await self._read("fetch_trades", self._client.fetch_trades, symbol, since, limit)
         return [convert.trade(t) for t in raw]
 
     async def fetch_ohlcv(
@@ -109,20 +109,22 @@ class CcxtExchange(CcxtCore):
     ) -> list[Candle]:
         await self._prepare("fetch_ohlcv")
         self.market(symbol)
-        raw = await self._call(
-            "fetch_ohlcv", self._client.fetch_ohlcv(symbol, timeframe, since, limit)
+        raw = await self._read(
+            "fetch_ohlcv", self._client.fetch_ohlcv, symbol, timeframe, since, limit
         )
         return [convert.candle(c) for c in raw]
 
     # ------------------------------------------------------------------ REST: account
     async def fetch_balance(self) -> Balance:
         await self._prepare("fetch_balance")
-        return convert.balance(await self._call("fetch_balance", self._client.fetch_balance()))
+        return convert.balance(await self._read("fetch_balance", self._client.fetch_balance))
 
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         await self._prepare("fetch_positions")
-        raw = await self._call(
-            "fetch_positions", self._client.fetch_positions(list(symbols) if symbols else None)
+        raw = await self._read(
+            "fetch_positions",
+            self._client.fetch_positions,
+            list(symbols) if symbols else None,
         )
         return [convert.position(p) for p in raw]
 
@@ -209,16 +211,15 @@ class CcxtExchange(CcxtCore):
             client_order_id=request.client_order_id,
         )
         try:
-            raw = await self._call(
+            raw = await self._write(
                 "place_order",
-                self._client.create_order(
-                    request.symbol,
-                    ccxt_type,
-                    request.side.value,
-                    float(request.amount),
-                    price_arg,
-                    ccxt_params,
-                ),
+                self._client.create_order,
+                request.symbol,
+                ccxt_type,
+                request.side.value,
+                float(request.amount),
+                price_arg,
+                ccxt_params,
             )
         except _REFUSED:
             raise  # the venue answered and refused: no order exists
@@ -319,9 +320,12 @@ class CcxtExchange(CcxtCore):
         ``clientOrderId`` parameter of ``fetch_order``; venues override where it differs)."""
         await self._prepare("fetch_order_status")
         self.market(symbol)
-        raw = await self._call(
+        raw = await self._read(
             "fetch_order_status",
-            self._client.fetch_order(None, symbol, {"clientOrderId": client_order_id}),
+            self._client.fetch_order,
+            None,
+            symbol,
+            {"clientOrderId": client_order_id},
         )
         with self._reading("fetch_order_status"):
             return convert.order(raw)
@@ -332,8 +336,12 @@ class CcxtExchange(CcxtCore):
         await self._prepare("cancel_order")
         self.market(symbol)
         try:
-            raw = await self._call(
-                "cancel_order", self._client.cancel_order(order_id, symbol, dict(params or {}))
+            raw = await self._write(
+                "cancel_order",
+                self._client.cancel_order,
+                order_id,
+                symbol,
+                dict(params or {}),
             )
         except OrderNotFound:
             # Filled or already cancelled before our cancel arrived: the venue no longer
@@ -357,8 +365,12 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         await self._prepare("fetch_order_status")
         self.market(symbol)
-        raw = await self._call(
-            "fetch_order_status", self._client.fetch_order(order_id, symbol, dict(params or {}))
+        raw = await self._read(
+            "fetch_order_status",
+            self._client.fetch_order,
+            order_id,
+            symbol,
+            dict(params or {}),
         )
         with self._reading("fetch_order_status"):
             return convert.order(raw)
@@ -367,7 +379,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("fetch_open_orders")
         if symbol is not None:
             self.market(symbol)
-        raw = await self._call("fetch_open_orders", self._client.fetch_open_orders(symbol))
+        raw = await self._read("fetch_open_orders", self._client.fetch_open_orders, symbol)
         with self._reading("fetch_open_orders"):
             return [convert.order(o) for o in raw]
 
@@ -377,8 +389,8 @@ class CcxtExchange(CcxtCore):
         await self._prepare("fetch_my_trades")
         if symbol is not None:
             self.market(symbol)
-        raw = await self._call(
-            "fetch_my_trades", self._client.fetch_my_trades(symbol, since, limit)
+        raw = await self._read(
+            "fetch_my_trades", self._client.fetch_my_trades, symbol, since, limit
         )
         with self._reading("fetch_my_trades"):
             return [convert.fill(t) for t in raw]

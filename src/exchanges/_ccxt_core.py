@@ -10,7 +10,7 @@ quirks live in thin subclasses (``exchanges.venues``), never in ``if venue == ..
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
@@ -35,6 +35,7 @@ from core import (
 from exchanges._base import BaseExchange
 from exchanges._capabilities import Capabilities, Support
 from exchanges._credentials import CredentialSource, check_required, credential_config
+from exchanges._guard import Guard, RetryPolicy
 from exchanges._orders import (
     ClientOrderIdRules,
     OrderRequest,
@@ -88,6 +89,7 @@ class CcxtCore(BaseExchange):
         settings: Settings | None = None,
         options: Mapping[str, Any] | None = None,
         config: Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         super().__init__()
         venue = venue or self.ccxt_id
@@ -135,6 +137,7 @@ class CcxtCore(BaseExchange):
             with translate_errors(venue, "sandbox"):
                 self._client.set_sandbox_mode(True)
         self._sandbox = use_sandbox
+        self._guard = Guard(venue, self._client, retry_policy)
         self._capabilities = Capabilities.from_ccxt_has(
             venue, self._client.has, self.capability_overrides
         )
@@ -203,6 +206,16 @@ class CcxtCore(BaseExchange):
         with translate_errors(self._venue, method):
             return await awaitable
 
+    async def _read(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A REST read ``fn(*args)``: breaker, retries with backoff and Retry-After, clock
+        resync. Each attempt calls ``fn`` afresh."""
+        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=True)
+
+    async def _write(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A REST write ``fn(*args)``: breaker and clock resync (after a refused timestamp),
+        never a retry."""
+        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=False)
+
     @contextmanager
     def _reading(self, method: str) -> Iterator[None]:
         """Converting the venue's answer: a shape the records cannot hold is a
@@ -270,7 +283,7 @@ class CcxtCore(BaseExchange):
         self._markets_loaded = True
 
     async def _load_markets(self, *, reload: bool) -> None:
-        raw = await self._call("fetch_markets", self._client.load_markets(reload))
+        raw = await self._read("fetch_markets", self._client.load_markets, reload)
         self._adopt(raw)
 
     async def _close(self) -> None:
