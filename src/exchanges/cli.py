@@ -112,18 +112,56 @@ def simulator(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     rate: Annotated[float, typer.Option(help="Book updates per second per symbol.")] = 4.0,
     symbols: Annotated[
-        list[str] | None, typer.Option("--symbol", "-s", help="Symbols (repeat the option).")
+        list[str] | None,
+        typer.Option("--symbols", "-s", help="Symbols, comma-separated or repeated."),
     ] = None,
 ) -> None:
     """Run the bundled Binance-protocol simulator until Ctrl-C / SIGTERM."""
     from exchanges.simulator import DEFAULT_SYMBOLS, serve
 
-    chosen = list(symbols or DEFAULT_SYMBOLS)
+    chosen = [s.strip() for item in symbols or DEFAULT_SYMBOLS for s in item.split(",") if s]
     try:
         asyncio.run(_until_signalled(serve(port, rate, chosen)))
     except OSError as exc:  # port in use, permission denied
         raise _fail(exc) from None
     typer.echo("simulator stopped")
+
+
+@app.command("simulator-fault")
+def simulator_fault(
+    fault: Annotated[str, typer.Argument(help="A Faults method: stall, drop_connections, ...")],
+    args: Annotated[
+        list[str] | None, typer.Argument(help="The method's arguments as name=value.")
+    ] = None,
+    endpoint: Annotated[str, typer.Option(help="The running simulator.")] = "http://127.0.0.1:8765",
+) -> None:
+    """Inject a fault into a running simulator (e.g. `stall scope=btcusdt@trade duration=5`)."""
+    body: dict[str, Any] = {"fault": fault}
+    for item in args or []:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise _fail(ValueError(f"argument {item!r}: expected name=value"))
+        try:
+            body[name] = json.loads(raw)  # numbers, true/false, null
+        except ValueError:
+            body[name] = raw
+
+    async def send() -> tuple[int, Any]:
+        import aiohttp
+
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{endpoint.rstrip('/')}/_sim/faults", json=body) as reply,
+        ):
+            return reply.status, await reply.json()
+
+    try:
+        status, answer = asyncio.run(send())
+    except OSError as exc:
+        raise _fail(exc) from None
+    if status != 200:
+        raise _fail(ValueError(answer.get("error", answer)))
+    typer.echo(f"injected {answer['fault']}: {answer['result']}")
 
 
 @app.command("version")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from exchanges.cli import app
@@ -47,6 +48,7 @@ def test_demo_runs_against_the_simulator() -> None:
 
 def test_simulator_command_serves_until_sigterm() -> None:
     import signal
+    import urllib.error
     import urllib.request
 
     proc = subprocess.Popen(
@@ -62,6 +64,18 @@ def test_simulator_command_serves_until_sigterm() -> None:
         endpoint = first.rsplit(" ", 1)[1].strip()
         with urllib.request.urlopen(f"{endpoint}/api/v3/ping", timeout=10) as reply:  # noqa: S310
             assert reply.status == 200
+        # a fault injected from the command line reaches the running process
+        runner = CliRunner()
+        args = ["simulator-fault", "http_errors", "path=/api/v3/ping", "status=503"]
+        result = runner.invoke(app, [*args, "--endpoint", endpoint])
+        assert result.exit_code == 0, result.output
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{endpoint}/api/v3/ping", timeout=10)  # noqa: S310
+        assert info.value.code == 503
+        info.value.close()  # an HTTPError holds the response's socket
+        bad = runner.invoke(app, ["simulator-fault", "explode", "--endpoint", endpoint])
+        assert bad.exit_code == 1
+        assert "is not one of" in bad.output
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:

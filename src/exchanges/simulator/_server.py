@@ -14,6 +14,7 @@ from typing import Self
 
 from aiohttp import web
 
+from exchanges.simulator._admin import admin_routes
 from exchanges.simulator._candles import CandleSeries
 from exchanges.simulator._connection import Hub
 from exchanges.simulator._faults import FaultKind, Faults
@@ -152,6 +153,7 @@ class Simulator:
         app.add_routes(self._private.routes())
         app.add_routes(self._market_streams.routes())
         app.add_routes(self._ws_api.routes())
+        app.add_routes(admin_routes(self.faults))
         app.on_shutdown.append(self._on_shutdown)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()

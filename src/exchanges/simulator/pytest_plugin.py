@@ -10,6 +10,10 @@ Register with ``pytest_plugins = ["exchanges.simulator.pytest_plugin"]`` in a to
 ``binance_client``
     an unmodified ``ccxt.pro.binance`` with the demo account's credentials and
     :data:`CLIENT_OPTIONS`, every URL pointed at the simulator; closed after the test.
+``simulator_exchange``
+    this library's :class:`~exchanges.BinanceExchange` on the demo account, connected to
+    the simulator (markets loaded); closed after the test. What a strategy under test
+    takes in place of ``ExchangeFactory.get_exchange("binance", ...)``.
 
 ccxt is imported inside the client fixture only: the simulator itself never imports it.
 """
@@ -61,3 +65,14 @@ async def binance_client(simulator: Simulator) -> AsyncIterator[Any]:
         yield client
     finally:
         await client.close()
+
+
+@pytest_asyncio.fixture
+async def simulator_exchange(simulator: Simulator) -> AsyncIterator[Any]:
+    from exchanges.venues.binance import BinanceExchange
+
+    credentials = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
+    async with BinanceExchange(
+        endpoint=simulator.endpoint, credentials=credentials, account="demo"
+    ) as exchange:
+        yield exchange
