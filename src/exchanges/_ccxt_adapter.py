@@ -198,7 +198,6 @@ class CcxtExchange(CcxtCore):
         )
         check_extra_params(params or {}, self._venue)
         ccxt_type, ccxt_params = self._order_params(request, params or {})
-        price_arg = float(request.price) if request.price is not None else None
         log.info(
             "order.send",
             venue=self._venue,
@@ -210,6 +209,13 @@ class CcxtExchange(CcxtCore):
             price=None if request.price is None else str(request.price),
             client_order_id=request.client_order_id,
         )
+        async with self._in_flight():
+            return await self._send(request, ccxt_type, ccxt_params)
+
+    async def _send(
+        self, request: OrderRequest, ccxt_type: str, ccxt_params: dict[str, Any]
+    ) -> Order:
+        price_arg = float(request.price) if request.price is not None else None
         try:
             raw = await self._write(
                 "place_order",
@@ -257,7 +263,8 @@ class CcxtExchange(CcxtCore):
             cause=cause.__class__.__name__,
         )
         found, lookups, last = await self._poll_order(
-            lambda: self.fetch_order_by_client_id(cid, request.symbol), lambda _order: True
+            lambda: self._fetch_order(None, request.symbol, {"clientOrderId": cid}),
+            lambda _order: True,
         )
         if found is not None:
             log.info("order.settled", venue=self._venue, client_order_id=cid, id=found.id)
@@ -276,7 +283,7 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         """A cancel whose answer was lost: read the order until its state is final."""
         found, lookups, last = await self._poll_order(
-            lambda: self.fetch_order_status(order_id, symbol, params=params),
+            lambda: self._fetch_order(order_id, symbol, params),
             lambda order: order.status is not None and order.status.is_final,
         )
         if found is not None:
@@ -320,12 +327,15 @@ class CcxtExchange(CcxtCore):
         ``clientOrderId`` parameter of ``fetch_order``; venues override where it differs)."""
         await self._prepare("fetch_order_status")
         self.market(symbol)
+        return await self._fetch_order(None, symbol, {"clientOrderId": client_order_id})
+
+    async def _fetch_order(
+        self, order_id: str | None, symbol: str, params: Mapping[str, Any] | None
+    ) -> Order:
+        """Read one order. No lifecycle check: settling a write in flight must still read
+        while the adapter is closing (``close()`` waits for it)."""
         raw = await self._read(
-            "fetch_order_status",
-            self._client.fetch_order,
-            None,
-            symbol,
-            {"clientOrderId": client_order_id},
+            "fetch_order_status", self._client.fetch_order, order_id, symbol, dict(params or {})
         )
         with self._reading("fetch_order_status"):
             return convert.order(raw)
@@ -335,6 +345,10 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         await self._prepare("cancel_order")
         self.market(symbol)
+        async with self._in_flight():
+            return await self._cancel(order_id, symbol, params)
+
+    async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any] | None) -> Order:
         try:
             raw = await self._write(
                 "cancel_order",
@@ -346,7 +360,7 @@ class CcxtExchange(CcxtCore):
         except OrderNotFound:
             # Filled or already cancelled before our cancel arrived: the venue no longer
             # knows it as open. Its final state is the answer (OrderNotFound if none).
-            return await self.fetch_order_status(order_id, symbol, params=params)
+            return await self._fetch_order(order_id, symbol, params)
         except (RateLimited, InvalidNonce):
             raise  # refused: the order is as it was
         except TransientError as exc:
@@ -356,7 +370,7 @@ class CcxtExchange(CcxtCore):
         if incomplete and self._capabilities.supports("fetch_order_status"):
             # Some venues answer a cancel with the id only: read the order's state. (A
             # venue that cancels asynchronously may still report it open at this point.)
-            return await self.fetch_order_status(order_id, symbol, params=params)
+            return await self._fetch_order(order_id, symbol, params)
         with self._reading("cancel_order"):
             return convert.order(raw)
 
@@ -365,15 +379,7 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         await self._prepare("fetch_order_status")
         self.market(symbol)
-        raw = await self._read(
-            "fetch_order_status",
-            self._client.fetch_order,
-            order_id,
-            symbol,
-            dict(params or {}),
-        )
-        with self._reading("fetch_order_status"):
-            return convert.order(raw)
+        return await self._fetch_order(order_id, symbol, params)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         await self._prepare("fetch_open_orders")

@@ -9,9 +9,10 @@ quirks live in thin subclasses (``exchanges.venues``), never in ``if venue == ..
 
 from __future__ import annotations
 
+import asyncio
 import difflib
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import ccxt.pro as ccxtpro
@@ -143,6 +144,9 @@ class CcxtCore(BaseExchange):
         )
         self._markets: dict[str, Market] = {}
         self._markets_loaded = False
+        self._writes = 0  # orders and cancels in flight; close() waits for them
+        self._writes_idle = asyncio.Event()
+        self._writes_idle.set()
 
     # ------------------------------------------------------------------ identity
     @property
@@ -286,6 +290,26 @@ class CcxtCore(BaseExchange):
         raw = await self._read("fetch_markets", self._client.load_markets, reload)
         self._adopt(raw)
 
+    @asynccontextmanager
+    async def _in_flight(self) -> AsyncIterator[None]:
+        """Mark a write in flight: ``close()`` lets it settle before closing the client."""
+        self._writes += 1
+        self._writes_idle.clear()
+        try:
+            yield
+        finally:
+            self._writes -= 1
+            if self._writes == 0:
+                self._writes_idle.set()
+
     async def _close(self) -> None:
+        # New orders are refused from the moment close() starts (the adapter is CLOSING);
+        # those already sent settle (or end as OrderStateUnknown) within this bound.
+        grace = self._settings.request_timeout + self._settings.order_settle_timeout
+        try:
+            async with asyncio.timeout(grace):
+                await self._writes_idle.wait()
+        except TimeoutError:
+            log.error("close.writes_unsettled", venue=self._venue, in_flight=self._writes)
         with translate_errors(self._venue, "close"):
             await self._client.close()

@@ -3,6 +3,7 @@ order id. Looped: exactly one order per placement exists, every time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -78,3 +79,53 @@ async def test_a_cancel_that_times_out_is_settled_by_reading_the_order(sim: Simu
     assert canceled.status is OrderStatus.CANCELED
     [truth] = [o for o in sim.state.orders(DEMO_API_KEY) if str(o.order_id) == order.id]
     assert truth.status.value == "CANCELED"
+
+
+async def test_close_lets_an_order_in_flight_settle_and_refuses_new_ones(sim: Simulator) -> None:
+    from core import ExchangeClosed
+
+    settings = Settings(request_timeout=0.5, order_settle_timeout=5)
+    ex = BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings)
+    await ex.connect()
+    best_bid = sim.state.book("BTC/USDT").bids.best()
+    assert best_bid is not None
+    price = best_bid * Decimal("0.9")
+    accepted = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
+    await sim.wait_user_stream(DEMO_API_KEY)
+    sim.faults.drop_order_response(count=1)
+    in_flight = asyncio.ensure_future(
+        ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), price)
+    )
+    async with asyncio.timeout(5):
+        await accepted  # the venue reports the order: it exists, its answer is held back
+    closing = asyncio.ensure_future(ex.close())
+    await asyncio.sleep(0)  # close() has started: the adapter is closing
+    with pytest.raises(ExchangeClosed):
+        await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), price)
+    async with asyncio.timeout(10):
+        order = await in_flight  # settled by client id while close() waited
+        await closing
+    assert order.status is OrderStatus.OPEN
+    assert len(sim.state.orders(DEMO_API_KEY)) == 1
+
+
+async def test_a_5xx_on_place_ends_unknown_and_the_same_client_id_places_it_once(
+    sim: Simulator,
+) -> None:
+    settings = Settings(request_timeout=2, order_settle_timeout=1)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_bid = sim.state.book("BTC/USDT").bids.best()
+        assert best_bid is not None
+        price = best_bid * Decimal("0.9")
+        sim.faults.http_errors("/api/v3/order", status=503, count=1)
+        with pytest.raises(OrderStateUnknown) as info:
+            await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), price)
+        cid = info.value.client_order_id
+        assert cid is not None
+        assert "has no such order" in str(info.value)
+        assert sim.state.orders(DEMO_API_KEY) == []  # the 5xx came before the engine
+        again = await ex.place_order(
+            "BTC/USDT", "buy", "limit", Decimal("0.001"), price, client_order_id=cid
+        )
+    assert again.client_order_id == cid
+    assert len(sim.state.orders(DEMO_API_KEY)) == 1
