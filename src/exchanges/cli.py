@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import tomllib
 from collections.abc import Coroutine
+from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -115,16 +118,47 @@ def simulator(
         list[str] | None,
         typer.Option("--symbols", "-s", help="Symbols, comma-separated or repeated."),
     ] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file of extra accounts: [accounts.NAME] api_key, secret, balances."
+        ),
+    ] = None,
 ) -> None:
     """Run the bundled Binance-protocol simulator until Ctrl-C / SIGTERM."""
     from exchanges.simulator import DEFAULT_SYMBOLS, serve
 
     chosen = [s.strip() for item in symbols or DEFAULT_SYMBOLS for s in item.split(",") if s]
     try:
-        asyncio.run(_until_signalled(serve(port, rate, chosen)))
+        extra = _read_sim_accounts(accounts) if accounts else []
+    except (OSError, ValueError) as exc:
+        raise _fail(exc) from None
+
+    def add_accounts(sim: Any) -> None:
+        for name, key, secret, balances in extra:
+            sim.add_account(key, secret, balances=balances)
+            typer.echo(f"  account   {name}: {key} ({', '.join(balances) or 'no balances'})")
+
+    try:
+        asyncio.run(_until_signalled(serve(port, rate, chosen, on_ready=add_accounts)))
     except OSError as exc:  # port in use, permission denied
         raise _fail(exc) from None
     typer.echo("simulator stopped")
+
+
+def _read_sim_accounts(path: Path) -> list[tuple[str, str, str, dict[str, Decimal]]]:
+    """Simulator accounts from TOML (test credentials, not real keys)."""
+    with path.open("rb") as handle:
+        doc = tomllib.load(handle)
+    out = []
+    for name, entry in (doc.get("accounts") or {}).items():
+        try:
+            key, secret = str(entry["api_key"]), str(entry["secret"])
+            balances = {str(a): Decimal(str(v)) for a, v in (entry.get("balances") or {}).items()}
+        except (KeyError, TypeError, ArithmeticError) as exc:
+            raise ValueError(f"{path}: accounts.{name}: {exc!r}") from None
+        out.append((str(name), key, secret, balances))
+    return out
 
 
 @app.command("simulator-fault")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -46,13 +47,19 @@ def test_demo_runs_against_the_simulator() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_simulator_command_serves_until_sigterm() -> None:
+def test_simulator_command_serves_until_sigterm(tmp_path: Path) -> None:
     import signal
     import urllib.error
     import urllib.request
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "exchanges.cli", "simulator", "--port", "0", "--rate", "0"],
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        '[accounts.bot1]\napi_key = "bot1-key"\nsecret = "bot1-secret"\n'
+        'balances = { USDT = "250.5" }\n'
+    )
+    cmd = ["simulator", "--port", "0", "--rate", "0", "--accounts", str(accounts)]
+    proc = subprocess.Popen(  # noqa: S603 - our own command, our own arguments
+        [sys.executable, "-m", "exchanges.cli", *cmd],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -62,6 +69,12 @@ def test_simulator_command_serves_until_sigterm() -> None:
         first = proc.stdout.readline()  # blocks until the server listens (bounded below)
         assert "Binance spot protocol on http://127.0.0.1:" in first, first
         endpoint = first.rsplit(" ", 1)[1].strip()
+        banner = []
+        for _ in range(12):  # the rest of the banner, then the extra accounts: bounded
+            banner.append(proc.stdout.readline())
+            if "account " in banner[-1]:
+                break
+        assert "bot1: bot1-key (USDT)" in banner[-1], banner
         with urllib.request.urlopen(f"{endpoint}/api/v3/ping", timeout=10) as reply:  # noqa: S310
             assert reply.status == 200
         # a fault injected from the command line reaches the running process
