@@ -256,8 +256,10 @@ _CCXT_MAP: dict[str, type[ExchangeError]] = {
     "UnsubscribeError": VenueError,
 }
 
-# "binance 418 I'm a teapot ..." -- ccxt reports bans as DDoSProtection with the status.
-_BAN_RE = re.compile(r"(?<!\d)418(?!\d)")
+# ccxt reports bans as DDoSProtection with the status: binance's own text is
+# "binance 418 <reason> <body>", the generic one "<id> <METHOD> <url> 418 <reason> <body>".
+# Matched at those places only: a "418" inside a URL (limit=418) is not a ban.
+_BAN_RE = re.compile(r"^\S+ 418\b|\b(?:GET|POST|PUT|DELETE|PATCH) \S+ 418\b")
 # ccxt's generic HTTP error text: "<id> <METHOD> <url> <status> <reason> <body>". ccxt maps
 # 400/403/404 (and others) to ExchangeNotAvailable; a 4xx is not an outage to retry.
 _HTTP_4XX_RE = re.compile(r"\b(?:GET|POST|PUT|DELETE|PATCH) \S+ (4\d\d)\b")

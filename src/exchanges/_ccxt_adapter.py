@@ -16,10 +16,12 @@ from typing import Any
 from core import (
     AuthenticationError,
     BadRequest,
+    BadResponse,
     Balance,
     Candle,
     ConfigurationError,
-    ExchangeClosed,
+    DuplicateOrderId,
+    ExchangeError,
     Fill,
     InvalidNonce,
     Market,
@@ -53,6 +55,8 @@ from exchanges._orders import (
 __all__ = ["CcxtExchange", "ccxt_venues", "unknown_venue"]
 log = get_logger(__name__)
 
+# (ExchangeClosed is not among them: raised from inside the write, it means the client was
+# closed under a request that may have been sent.)
 _REFUSED = (
     AuthenticationError,
     BadRequest,
@@ -60,9 +64,19 @@ _REFUSED = (
     NotSupported,
     InvalidNonce,
     RateLimited,
-    ExchangeClosed,
     ConfigurationError,
 )
+
+
+def _is_this_order(order: Order, request: OrderRequest) -> bool:
+    """Whether an order found by client id is the one ``request`` sent (a client id may be
+    reused on binance once its first order is closed: the lookup can return that one)."""
+    return (
+        order.symbol == request.symbol
+        and order.side is request.side
+        and order.amount == request.amount
+        and (request.price is None or order.price == request.price)
+    )
 
 
 class CcxtExchange(CcxtCore):
@@ -215,6 +229,22 @@ class CcxtExchange(CcxtCore):
     async def _send(
         self, request: OrderRequest, ccxt_type: str, ccxt_params: dict[str, Any]
     ) -> Order:
+        try:
+            return await self._send_and_settle(request, ccxt_type, ccxt_params)
+        except asyncio.CancelledError:
+            # The caller gave up (wait_for, task cancel): the order may exist. The client
+            # order id is how to find it.
+            log.warning(
+                "order.cancelled_in_flight",
+                venue=self._venue,
+                account=self._account,
+                client_order_id=request.client_order_id,
+            )
+            raise
+
+    async def _send_and_settle(
+        self, request: OrderRequest, ccxt_type: str, ccxt_params: dict[str, Any]
+    ) -> Order:
         price_arg = float(request.price) if request.price is not None else None
         try:
             raw = await self._write(
@@ -227,16 +257,12 @@ class CcxtExchange(CcxtCore):
                 price_arg,
                 ccxt_params,
             )
+        except DuplicateOrderId as exc:
+            # An order with this client id exists (the first send after a clock resync, or
+            # an earlier one of the caller's): settle, which checks that it is this order.
+            return await self._settle(request, exc)
         except _REFUSED:
             raise  # the venue answered and refused: no order exists
-        except asyncio.CancelledError:
-            log.warning(
-                "order.cancelled_in_flight",
-                venue=self._venue,
-                account=self._account,
-                client_order_id=request.client_order_id,
-            )
-            raise
         except Exception as exc:
             # Anything else (a timeout, a dropped link, a 5xx, binance's -1006 "execution
             # status unknown", a garbled answer) does not say whether the order exists:
@@ -245,7 +271,8 @@ class CcxtExchange(CcxtCore):
         try:
             with self._reading("place_order"):
                 return order_from_response(raw, request, self._venue)
-        except OrderStateUnknown as exc:
+        except (OrderStateUnknown, BadResponse) as exc:
+            # sent and answered, but the answer does not describe it: ask by client id
             return await self._settle(request, exc)
 
     async def _settle(self, request: OrderRequest, cause: Exception) -> Order:
@@ -263,8 +290,8 @@ class CcxtExchange(CcxtCore):
             cause=cause.__class__.__name__,
         )
         found, lookups, last = await self._poll_order(
-            lambda: self._fetch_order(None, request.symbol, {"clientOrderId": cid}),
-            lambda _order: True,
+            lambda: self._fetch_order(None, request.symbol, {"clientOrderId": cid}, retry=False),
+            lambda order: _is_this_order(order, request),
         )
         if found is not None:
             log.info("order.settled", venue=self._venue, client_order_id=cid, id=found.id)
@@ -283,7 +310,7 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         """A cancel whose answer was lost: read the order until its state is final."""
         found, lookups, last = await self._poll_order(
-            lambda: self._fetch_order(order_id, symbol, params),
+            lambda: self._fetch_order(order_id, symbol, params, retry=False),
             lambda order: order.status is not None and order.status.is_final,
         )
         if found is not None:
@@ -310,12 +337,12 @@ class CcxtExchange(CcxtCore):
                         order = await fetch()
                     except OrderNotFound:
                         last = "the venue has no such order (yet)"
-                    except TransientError as exc:
+                    except ExchangeError as exc:  # any failure: keep asking until the bound
                         last = f"lookup failed: {exc.__class__.__name__}"
                     else:
                         if accept(order):
                             return order, lookups, last
-                        last = f"status {order.status}"
+                        last = f"order {order.id} does not match (status {order.status})"
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 1.0)
         except TimeoutError:
@@ -330,12 +357,23 @@ class CcxtExchange(CcxtCore):
         return await self._fetch_order(None, symbol, {"clientOrderId": client_order_id})
 
     async def _fetch_order(
-        self, order_id: str | None, symbol: str, params: Mapping[str, Any] | None
+        self,
+        order_id: str | None,
+        symbol: str,
+        params: Mapping[str, Any] | None,
+        *,
+        retry: bool = True,
     ) -> Order:
         """Read one order. No lifecycle check: settling a write in flight must still read
-        while the adapter is closing (``close()`` waits for it)."""
+        while the adapter is closing (``close()`` waits for it). ``retry=False`` for the
+        settling loops, which poll on their own."""
         raw = await self._read(
-            "fetch_order_status", self._client.fetch_order, order_id, symbol, dict(params or {})
+            "fetch_order_status",
+            self._client.fetch_order,
+            order_id,
+            symbol,
+            dict(params or {}),
+            retry=retry,
         )
         with self._reading("fetch_order_status"):
             return convert.order(raw)

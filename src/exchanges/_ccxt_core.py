@@ -210,10 +210,13 @@ class CcxtCore(BaseExchange):
         with translate_errors(self._venue, method):
             return await awaitable
 
-    async def _read(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """A REST read ``fn(*args)``: breaker, retries with backoff and Retry-After, clock
-        resync. Each attempt calls ``fn`` afresh."""
-        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=True)
+    async def _read(
+        self, method: str, fn: Callable[..., Awaitable[T]], *args: Any, retry: bool = True
+    ) -> T:
+        """A REST read ``fn(*args)``: breaker, retries with backoff and Retry-After (unless
+        ``retry=False``: a caller that polls on its own), clock resync. Each attempt calls
+        ``fn`` afresh."""
+        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=retry)
 
     async def _write(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """A REST write ``fn(*args)``: breaker and clock resync (after a refused timestamp),
@@ -310,6 +313,10 @@ class CcxtCore(BaseExchange):
             async with asyncio.timeout(grace):
                 await self._writes_idle.wait()
         except TimeoutError:
+            # Those writes end as OrderStateUnknown (their lookups fail on the closed
+            # client), carrying their client order ids.
             log.error("close.writes_unsettled", venue=self._venue, in_flight=self._writes)
-        with translate_errors(self._venue, "close"):
-            await self._client.close()
+        finally:
+            # shielded: a close() cancelled by its caller still releases sessions and sockets
+            with translate_errors(self._venue, "close"):
+                await asyncio.shield(self._client.close())

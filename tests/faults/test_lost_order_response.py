@@ -99,7 +99,8 @@ async def test_close_lets_an_order_in_flight_settle_and_refuses_new_ones(sim: Si
     async with asyncio.timeout(5):
         await accepted  # the venue reports the order: it exists, its answer is held back
     closing = asyncio.ensure_future(ex.close())
-    await asyncio.sleep(0)  # close() has started: the adapter is closing
+    await asyncio.sleep(0)  # one turn of the loop: close() starts
+    assert ex.closed  # ... and the adapter says it is closing before anything else
     with pytest.raises(ExchangeClosed):
         await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.001"), price)
     async with asyncio.timeout(10):
@@ -129,3 +130,28 @@ async def test_a_5xx_on_place_ends_unknown_and_the_same_client_id_places_it_once
         )
     assert again.client_order_id == cid
     assert len(sim.state.orders(DEMO_API_KEY)) == 1
+
+
+async def test_settling_never_returns_an_older_order_with_the_same_client_id(
+    sim: Simulator,
+) -> None:
+    settings = Settings(request_timeout=2, order_settle_timeout=1)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_ask = sim.state.book("BTC/USDT").asks.best()
+        assert best_ask is not None
+        first = await ex.place_order(
+            "BTC/USDT", "buy", "limit", Decimal("0.001"), best_ask, client_order_id="strat1leg1"
+        )
+        assert first.status is OrderStatus.CLOSED  # filled: binance lets the id be reused
+        sim.faults.http_errors("/api/v3/order", status=503, count=1)  # before the engine
+        with pytest.raises(OrderStateUnknown) as info:
+            await ex.place_order(
+                "BTC/USDT",
+                "sell",
+                "limit",
+                Decimal("0.002"),
+                best_ask * 2,
+                client_order_id="strat1leg1",
+            )
+    assert "does not match" in str(info.value)
+    assert len(sim.state.orders(DEMO_API_KEY)) == 1  # the sell was never placed

@@ -186,3 +186,10 @@ def test_every_error_is_exported_and_derives_from_the_root() -> None:
         value = getattr(core, name)
         if isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, ExchangeError), name
+
+
+def test_a_418_inside_a_url_is_not_a_ban() -> None:
+    text = "binance GET https://api.binance.com/api/v3/depth?limit=418 400 Bad Request {}"
+    assert type(map_exception(ccxt_errors.DDoSProtection(text))) is RateLimited
+    generic = "kucoin GET https://api.kucoin.com/api/v1/x 418 I'm a teapot"
+    assert type(map_exception(ccxt_errors.DDoSProtection(generic))) is Banned

@@ -158,3 +158,31 @@ async def test_a_lost_answer_is_settled_by_client_id(fake_venue: FakeVenue) -> N
     assert order.id == "99"
     assert order.client_order_id == placed["newClientOrderId"]
     assert [r.method for r in fake_venue.requests] == ["POST", "GET"]
+
+
+async def test_an_answer_with_an_id_that_cannot_be_read_is_settled(fake_venue: FakeVenue) -> None:
+    sent: dict[str, Any] = {}
+
+    def venue(req: Captured) -> tuple[Any, ...]:
+        if req.method == "POST":
+            sent.update(req.form())
+            return 200, {"symbol": "BTCUSDT", "orderId": 77, "side": "LONG"}  # unreadable side
+        return 200, {
+            "symbol": "BTCUSDT",
+            "orderId": 77,
+            "clientOrderId": sent["newClientOrderId"],
+            "price": sent["price"],
+            "origQty": sent["quantity"],
+            "executedQty": "0",
+            "status": "NEW",
+            "timeInForce": "GTC",
+            "type": "LIMIT",
+            "side": "BUY",
+            "time": 1,
+        }
+
+    fake_venue.responder = venue
+    async with adapter(fake_venue) as ex:
+        order = await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
+    assert order.id == "77"
+    assert [r.method for r in fake_venue.requests] == ["POST", "GET"]  # asked, never resent
