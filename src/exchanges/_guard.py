@@ -26,7 +26,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
 )
 
 from core import (
@@ -133,7 +133,7 @@ class Guard:
         policy = self.policy
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts if retry else 1)
-            | stop_after_delay(policy.budget),
+            | stop_before_delay(policy.budget),  # the next sleep counts too
             wait=self._wait,
             retry=retry_if_exception(self._should_retry),
             reraise=True,

@@ -42,17 +42,27 @@ async def test_lost_response_loop_exactly_one_order_each_time(sim: Simulator) ->
         assert len(sim.state.orders(DEMO_API_KEY)) == 10
 
 
-async def test_an_unreachable_venue_ends_as_unknown_with_the_client_id(sim: Simulator) -> None:
+async def test_an_accepted_order_with_the_venue_unreachable_ends_unknown(sim: Simulator) -> None:
     settings = Settings(request_timeout=0.5, order_settle_timeout=1)
     async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        accepted = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
+        await sim.wait_user_stream(DEMO_API_KEY)
         sim.faults.drop_order_response(count=1)
-        sim.faults.http_errors("/api/v3/order", status=503, count=None, duration=3)
+        in_flight = asyncio.ensure_future(
+            ex.place_order("BTC/USDT", "sell", "limit", Decimal("0.001"), Decimal("90000"))
+        )
+        async with asyncio.timeout(5):
+            await accepted  # the venue has the order; its answer is held back
+        # from now on every lookup fails: the outcome cannot be settled
+        sim.faults.http_errors("/api/v3/order", status=503, count=None, duration=5)
         with pytest.raises(OrderStateUnknown) as info:
-            await ex.place_order("BTC/USDT", "sell", "limit", Decimal("0.001"), Decimal("90000"))
+            await in_flight
     cid = info.value.client_order_id
     assert cid is not None
     assert cid in str(info.value)
-    assert len([o for o in sim.state.orders(DEMO_API_KEY) if o.client_order_id == cid]) <= 1
+    assert "lookup failed" in str(info.value)
+    [placed] = sim.state.orders(DEMO_API_KEY)  # exactly one order exists, and it is that one
+    assert placed.client_order_id == cid
 
 
 async def test_cancel_of_a_filled_order_returns_its_final_state(sim: Simulator) -> None:
