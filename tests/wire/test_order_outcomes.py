@@ -24,6 +24,24 @@ from ..fakevenue import Captured, FakeVenue
 from .test_binance import KEY, SECRET, btc_usdt
 
 
+def open_buy(order_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+    """binance's GET /api/v3/order answer for the open limit buy that ``sent`` placed."""
+    return {
+        "symbol": "BTCUSDT",
+        "orderId": order_id,
+        "clientOrderId": sent["newClientOrderId"],
+        "price": sent["price"],
+        "origQty": sent["quantity"],
+        "executedQty": "0",
+        "status": "NEW",
+        "timeInForce": "GTC",
+        "type": "LIMIT",
+        "side": "BUY",
+        "time": 1,
+        "updateTime": 1,
+    }
+
+
 def adapter(fake_venue: FakeVenue) -> BinanceExchange:
     ex = BinanceExchange(
         credentials={"apiKey": KEY, "secret": SECRET},
@@ -137,20 +155,7 @@ async def test_a_lost_answer_is_settled_by_client_id(fake_venue: FakeVenue) -> N
             placed.update(req.form())
             return 504, "<html>gateway timeout</html>"  # accepted, answer lost
         assert req.query["origClientOrderId"] == placed["newClientOrderId"]
-        return 200, {
-            "symbol": "BTCUSDT",
-            "orderId": 99,
-            "clientOrderId": placed["newClientOrderId"],
-            "price": placed["price"],
-            "origQty": placed["quantity"],
-            "executedQty": "0",
-            "status": "NEW",
-            "timeInForce": "GTC",
-            "type": "LIMIT",
-            "side": "BUY",
-            "time": 1,
-            "updateTime": 1,
-        }
+        return 200, open_buy(99, placed)
 
     fake_venue.responder = venue
     async with adapter(fake_venue) as ex:
@@ -167,19 +172,7 @@ async def test_an_answer_with_an_id_that_cannot_be_read_is_settled(fake_venue: F
         if req.method == "POST":
             sent.update(req.form())
             return 200, {"symbol": "BTCUSDT", "orderId": 77, "side": "LONG"}  # unreadable side
-        return 200, {
-            "symbol": "BTCUSDT",
-            "orderId": 77,
-            "clientOrderId": sent["newClientOrderId"],
-            "price": sent["price"],
-            "origQty": sent["quantity"],
-            "executedQty": "0",
-            "status": "NEW",
-            "timeInForce": "GTC",
-            "type": "LIMIT",
-            "side": "BUY",
-            "time": 1,
-        }
+        return 200, open_buy(77, sent)
 
     fake_venue.responder = venue
     async with adapter(fake_venue) as ex:
