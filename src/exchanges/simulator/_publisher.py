@@ -13,7 +13,7 @@ import orjson
 
 from exchanges.simulator._candles import INTERVALS, Candle
 from exchanges.simulator._connection import Hub
-from exchanges.simulator._format import num
+from exchanges.simulator._format import agg_trade_json, num
 from exchanges.simulator._records import ZERO, Side, Trade
 from exchanges.simulator._rest_public import PublicApi
 from exchanges.simulator._state import SimState
@@ -109,19 +109,8 @@ class Publisher:
             sent.append(trade.trade_id)
         name = low + "@aggTrade"
         if self._hub.wanted(name):
-            event = {
-                "e": "aggTrade",
-                "E": state.now(),
-                "s": trade.symbol,
-                "a": trade.trade_id,
-                "p": num(trade.price),
-                "q": num(trade.qty),
-                "f": trade.trade_id,
-                "l": trade.trade_id,
-                "T": trade.time,
-                "m": trade.buyer_is_maker,
-                "M": True,
-            }
+            event = {"e": "aggTrade", "E": state.now(), "s": trade.symbol}
+            event.update(agg_trade_json(trade))  # the same record REST aggTrades serves
             self._hub.publish(name, _dumps(event))
 
     # ---- depth -------------------------------------------------------------------------
