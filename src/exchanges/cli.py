@@ -118,6 +118,9 @@ def simulator(
         list[str] | None,
         typer.Option("--symbols", "-s", help="Symbols, comma-separated or repeated."),
     ] = None,
+    firehose: Annotated[
+        bool, typer.Option(help="Market data as fast as the sockets take (benchmarks).")
+    ] = False,
     accounts: Annotated[
         Path | None,
         typer.Option(
@@ -140,7 +143,9 @@ def simulator(
             typer.echo(f"  account   {name}: {key} ({', '.join(balances) or 'no balances'})")
 
     try:
-        asyncio.run(_until_signalled(serve(port, rate, chosen, on_ready=add_accounts)))
+        asyncio.run(
+            _until_signalled(serve(port, rate, chosen, on_ready=add_accounts, firehose=firehose))
+        )
     except OSError as exc:  # port in use, permission denied
         raise _fail(exc) from None
     typer.echo("simulator stopped")

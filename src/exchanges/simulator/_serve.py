@@ -16,13 +16,15 @@ async def serve(
     symbols: list[str],
     *,
     on_ready: Callable[[Simulator], None] | None = None,
+    firehose: bool = False,
 ) -> None:
     """Serve on 127.0.0.1:``port`` (0: any free port) until cancelled, after printing the
     endpoint, the demo credentials and the ccxt options a client needs.
 
     ``rate`` is book steps per second per symbol (and half as many trades). ``on_ready`` is
-    called with the running simulator once it listens."""
-    async with Simulator(port=port, rate=rate, symbols=symbols) as sim:
+    called with the running simulator once it listens. ``firehose``: market data as fast
+    as the sockets take (benchmarks)."""
+    async with Simulator(port=port, rate=rate, symbols=symbols, firehose=firehose) as sim:
         balances = ", ".join(f"{asset} {amount}" for asset, amount in DEMO_BALANCES.items())
         print(f"simulator: Binance spot protocol on {sim.endpoint}", flush=True)
         print(f"  REST      {sim.endpoint}/api/v3", flush=True)
