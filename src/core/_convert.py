@@ -108,6 +108,12 @@ def _step(value: Any, mode: int) -> Decimal | None:
     return None  # significant digits: no fixed step
 
 
+def _digits(value: Any, mode: int) -> int | None:
+    """ccxt precision value -> significant digits, in SIGNIFICANT_DIGITS mode only."""
+    number = to_int(value)
+    return number if mode == SIGNIFICANT_DIGITS and number is not None and number > 0 else None
+
+
 def _minmax(raw: Raw | None) -> MinMax:
     if not raw:
         return MinMax()
@@ -146,6 +152,8 @@ def market(raw: Raw, precision_mode: int = TICK_SIZE) -> Market:
         precision=Precision(
             amount=_step(precision.get("amount"), precision_mode),
             price=_step(precision.get("price"), precision_mode),
+            amount_digits=_digits(precision.get("amount"), precision_mode),
+            price_digits=_digits(precision.get("price"), precision_mode),
         ),
         limits=Limits(
             amount=_minmax(limits.get("amount")),

@@ -43,10 +43,14 @@ class MinMax:
 
 @dataclass(frozen=True, slots=True)
 class Precision:
-    """Step sizes (not decimal places): 0.01 means prices move in cents."""
+    """Step sizes (not decimal places): 0.01 means prices move in cents. Venues that count
+    significant digits instead (ccxt's SIGNIFICANT_DIGITS mode: bitfinex, bithumb) have no
+    step; ``amount_digits`` / ``price_digits`` hold their digit counts."""
 
     amount: Decimal | None = None
     price: Decimal | None = None
+    amount_digits: int | None = None
+    price_digits: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

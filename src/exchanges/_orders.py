@@ -95,10 +95,17 @@ def to_positive_decimal(value: object, field: str, *, venue: str | None = None) 
     return number
 
 
-def _round(value: Decimal, step: Decimal | None, rounding: str) -> Decimal:
-    if step is None or step <= 0:
-        return value
-    return (value / step).to_integral_value(rounding=rounding) * step
+def _round(
+    value: Decimal, step: Decimal | None, rounding: str, digits: int | None = None
+) -> Decimal:
+    """Round to a step, or (venues counting significant digits) to ``digits`` significant
+    digits, in the direction ``rounding`` says."""
+    if step is not None and step > 0:
+        return (value / step).to_integral_value(rounding=rounding) * step
+    if digits is not None and value != 0:
+        quantum = Decimal(1).scaleb(value.adjusted() - digits + 1)
+        return value.quantize(quantum, rounding=rounding)
+    return value
 
 
 def validate_order(
@@ -169,7 +176,8 @@ def validate_order(
         raise fail("reduce_only", f"{market.symbol} is a spot market; reduce_only needs contracts")
 
     # Round: never bigger, never more aggressive than asked.
-    rounded_amount = _round(amount_, market.precision.amount, ROUND_FLOOR)
+    precision = market.precision
+    rounded_amount = _round(amount_, precision.amount, ROUND_FLOOR, precision.amount_digits)
     if rounded_amount <= 0:
         raise fail(
             "amount",
@@ -177,9 +185,9 @@ def validate_order(
         )
     passive = ROUND_FLOOR if side_ is Side.BUY else ROUND_CEILING
     if price_ is not None:
-        price_ = _round(price_, market.precision.price, passive)
+        price_ = _round(price_, precision.price, passive, precision.price_digits)
     if trigger is not None:
-        trigger = _round(trigger, market.precision.price, passive)
+        trigger = _round(trigger, precision.price, passive, precision.price_digits)
 
     limits = market.limits
     if limits.amount.min is not None and rounded_amount < limits.amount.min:

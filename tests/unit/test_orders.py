@@ -27,24 +27,25 @@ BTC = Market(
 RULES = ClientOrderIdRules(max_length=36, pattern=r"[.A-Za-z0-9:/_-]+")
 
 
+_ARGS: dict[str, Any] = {
+    "side": "buy",
+    "type": "limit",
+    "amount": Decimal("0.01"),
+    "price": Decimal("50000"),
+    "trigger_price": None,
+    "trailing_amount": None,
+    "time_in_force": None,
+    "post_only": False,
+    "reduce_only": False,
+    "client_order_id": None,
+    "id_rules": RULES,
+    "id_prefix": "xl",
+    "venue": "binance",
+}
+
+
 def validate(**overrides: Any):  # type: ignore[no-untyped-def]
-    args: dict[str, Any] = {
-        "side": "buy",
-        "type": "limit",
-        "amount": Decimal("0.01"),
-        "price": Decimal("50000"),
-        "trigger_price": None,
-        "trailing_amount": None,
-        "time_in_force": None,
-        "post_only": False,
-        "reduce_only": False,
-        "client_order_id": None,
-        "id_rules": RULES,
-        "id_prefix": "xl",
-        "venue": "binance",
-    }
-    args.update(overrides)
-    return validate_order(BTC, **args)
+    return validate_order(BTC, **{**_ARGS, **overrides})
 
 
 def test_valid_limit_order() -> None:
@@ -161,3 +162,51 @@ def test_a_long_prefix_never_shortens_the_random_part() -> None:
     assert len(value) == 18
     assert value.startswith("ab")  # the prefix gave way to 16 random characters
     assert rules.check(value) is None
+
+
+def test_significant_digit_venues_round_in_the_passive_direction() -> None:
+    from dataclasses import replace
+
+    sig = replace(
+        BTC,
+        precision=Precision(amount_digits=4, price_digits=5),
+        limits=Limits(cost=MinMax(Decimal("1"), None)),
+    )
+    buy = validate_order(
+        sig, **{**_ARGS, "amount": Decimal("0.123456"), "price": Decimal("50004.6")}
+    )
+    sell = validate_order(sig, **{**_ARGS, "side": "sell", "price": Decimal("50004.6")})
+    assert buy.price == Decimal("50004")
+    assert buy.amount == Decimal("0.1234")
+    assert sell.price == Decimal("50005")
+
+
+async def test_ccxt_sends_the_significant_digit_price_unchanged() -> None:
+    from exchanges import CcxtExchange
+
+    ex = CcxtExchange("bitfinex")
+    try:
+        ex.use_markets(
+            [
+                {
+                    "id": "tBTCUSD",
+                    "symbol": "BTC/USD",
+                    "base": "BTC",
+                    "quote": "USD",
+                    "baseId": "BTC",
+                    "quoteId": "USD",
+                    "type": "spot",
+                    "spot": True,
+                    "active": True,
+                    "precision": {"amount": 8, "price": 5},
+                    "limits": {"amount": {"min": 0.0001}},
+                    "info": {},
+                }
+            ]
+        )
+        assert ex.market("BTC/USD").precision.price_digits == 5
+        order = ex.prepare_order("BTC/USD", "buy", "limit", Decimal("0.01"), Decimal("50004.6"))
+        assert order.price == Decimal("50004")
+        assert ex.raw.price_to_precision("BTC/USD", float(order.price)) == "50004"
+    finally:
+        await ex.close()
