@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from exchanges.simulator._records import ZERO, Trade
@@ -52,6 +52,10 @@ class Candle:
         if not trade.buyer_is_maker:
             self.taker_buy_volume += trade.qty
             self.taker_buy_quote_volume += trade.qty * trade.price
+
+    def starting_at(self, open_time: int) -> Candle:
+        """A copy opening at ``open_time``, to merge later minutes into."""
+        return replace(self, open_time=open_time)
 
     def merge(self, other: Candle) -> None:
         self.high = max(self.high, other.high)
@@ -129,18 +133,7 @@ class CandleSeries:
                 continue
             current = buckets.get(bucket)
             if current is None:
-                buckets[bucket] = Candle(
-                    bucket,
-                    candle.open,
-                    candle.high,
-                    candle.low,
-                    candle.close,
-                    candle.volume,
-                    candle.quote_volume,
-                    candle.trades,
-                    candle.taker_buy_volume,
-                    candle.taker_buy_quote_volume,
-                )
+                buckets[bucket] = candle.starting_at(bucket)
             else:
                 current.merge(candle)
         ordered = [buckets[key] for key in sorted(buckets)]
@@ -155,16 +148,7 @@ class CandleSeries:
                 continue
             candle = self._minutes[minute]
             if result is None:
-                result = Candle(
-                    minute,
-                    candle.open,
-                    candle.high,
-                    candle.low,
-                    candle.close,
-                    candle.volume,
-                    candle.quote_volume,
-                    candle.trades,
-                )
+                result = candle.starting_at(minute)
             else:
                 result.merge(candle)
         return result
