@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from core import ExchangeError
+from exchanges._cli_errors import fail
 
 keys_app = typer.Typer(
     help="Manage stored credentials (never prints a secret).", no_args_is_help=True
@@ -38,11 +39,6 @@ StoreOption = Annotated[
 ]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
 @keys_app.command("add")
 def add(
     venue: Annotated[str, typer.Argument(help="Venue id, e.g. binance.")],
@@ -62,7 +58,7 @@ def add(
             values[field] = typer.prompt(field, hide_input=field not in PUBLIC_FIELDS)
         where = manager.add(venue, account, values, store=store.value, overwrite=overwrite)
     except ExchangeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"stored {venue}/{account} ({', '.join(fields)}) in {where}")
 
 
@@ -74,7 +70,7 @@ def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
     try:
         rows = KeyManager(keys_file=keys_file).list_accounts()
     except ExchangeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out = [
             {
@@ -106,7 +102,7 @@ def check(
     try:
         result = KeyManager(keys_file=keys_file).check(venue, account)
     except ExchangeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     ok = not result.missing and result.source is not None
     if as_json:
         typer.echo(
@@ -146,7 +142,7 @@ def remove(
     try:
         removed = KeyManager(keys_file=keys_file).remove(venue, account, store=store.value)
     except ExchangeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not removed:
         typer.secho(f"error: no stored account {venue}/{account}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core import ExchangeError, configure_logging
+from exchanges._cli_errors import fail, flags
 from exchanges._cli_keys import keys_app
 
 app = typer.Typer(
@@ -28,23 +29,14 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(keys_app, name="keys")
-_debug = False
 
 
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    global _debug
-    _debug = debug
+    flags.debug = debug
     configure_logging()
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    if _debug:
-        raise exc
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)  # one line, never wrapped
-    return typer.Exit(code=1)
 
 
 async def _venue_rows(names: list[str]) -> list[dict[str, Any]]:
@@ -78,7 +70,7 @@ def venues(
     try:
         rows = asyncio.run(_venue_rows(names or ccxt_venues()))
     except ExchangeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -135,7 +127,7 @@ def simulator(
     try:
         extra = _read_sim_accounts(accounts) if accounts else []
     except (OSError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
     def add_accounts(sim: Any) -> None:
         for name, key, secret, balances in extra:
@@ -147,7 +139,7 @@ def simulator(
             _until_signalled(serve(port, rate, chosen, on_ready=add_accounts, firehose=firehose))
         )
     except OSError as exc:  # port in use, permission denied
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo("simulator stopped")
 
 
@@ -179,7 +171,7 @@ def simulator_fault(
     for item in args or []:
         name, sep, raw = item.partition("=")
         if not sep:
-            raise _fail(ValueError(f"argument {item!r}: expected name=value"))
+            raise fail(ValueError(f"argument {item!r}: expected name=value"))
         try:
             body[name] = json.loads(raw)  # numbers, true/false, null
         except ValueError:
@@ -197,9 +189,9 @@ def simulator_fault(
     try:
         status, answer = asyncio.run(send())
     except OSError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if status != 200:
-        raise _fail(ValueError(answer.get("error", answer)))
+        raise fail(ValueError(answer.get("error", answer)))
     typer.echo(f"injected {answer['fault']}: {answer['result']}")
 
 
