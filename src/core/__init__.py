@@ -40,6 +40,7 @@ from core._errors import (
     map_exception,
     translate_errors,
 )
+from core._feed import Feed
 from core._logging import configure_logging, get_logger, protect_ccxt_loggers
 from core._models import (
     AssetBalance,
@@ -60,6 +61,19 @@ from core._models import (
 )
 from core._redact import redact, register_secret
 from core._settings import Settings, get_settings
+from core._streams import (
+    Channel,
+    EventKind,
+    Gap,
+    Health,
+    StreamEvent,
+    StreamHealth,
+    StreamKey,
+    StreamState,
+    StreamStats,
+)
+from core._subscription import Subscription
+from core._supervisor import StreamStale, SupervisedStream, Supervisor
 
 __all__ = [
     "AssetBalance",
@@ -71,13 +85,18 @@ __all__ = [
     "Banned",
     "CancelPending",
     "Candle",
+    "Channel",
     "ConfigurationError",
     "DuplicateOrderId",
+    "EventKind",
     "ExchangeClosed",
     "ExchangeError",
     "ExchangeUnavailable",
     "Fee",
+    "Feed",
     "Fill",
+    "Gap",
+    "Health",
     "InsufficientFunds",
     "InvalidNonce",
     "InvalidOrder",
@@ -103,7 +122,16 @@ __all__ = [
     "RequestTimeout",
     "Settings",
     "Side",
+    "StreamEvent",
+    "StreamHealth",
+    "StreamKey",
     "StreamOutOfSync",
+    "StreamStale",
+    "StreamState",
+    "StreamStats",
+    "Subscription",
+    "SupervisedStream",
+    "Supervisor",
     "TakerOrMaker",
     "Ticker",
     "TimeInForce",

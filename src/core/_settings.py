@@ -54,6 +54,53 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9]{0,8}$",
         description="Letters/digits (at most 8) that start every generated client order id.",
     )
+    # ---- supervised streams (docs/streams.md)
+    stale_after_ticker: float = Field(
+        30.0, ge=0, description="Seconds without a ticker update before the stream is checked"
+        " (a REST read tells a quiet market from a dead feed); 0 disables."
+    )  # fmt: skip
+    stale_after_trades: float = Field(
+        60.0, ge=0, description="The same budget for trade streams; 0 disables."
+    )
+    stale_after_order_book: float = Field(
+        30.0, ge=0, description="The same budget for order-book streams; 0 disables."
+    )
+    stale_after_ohlcv: float = Field(
+        90.0, ge=0, description="The same budget for candle streams; 0 disables."
+    )
+    stale_after_balance: float = Field(
+        0.0, ge=0, description="The same for balance streams (quiet by nature: off by default;"
+        " the heartbeat guards the link)."
+    )  # fmt: skip
+    stale_after_orders: float = Field(0.0, ge=0, description="The same for order streams.")
+    stale_after_my_trades: float = Field(0.0, ge=0, description="The same for fill streams.")
+    stream_heartbeat: float = Field(
+        15.0, gt=0, description="Seconds between WebSocket pings; two missed pongs drop the"
+        " connection, which the supervisor then reconnects."
+    )  # fmt: skip
+    stream_backoff_initial: float = Field(
+        0.5, gt=0, description="First reconnect delay (s), doubled per failure, with jitter."
+    )
+    stream_backoff_max: float = Field(30.0, gt=0, description="Longest reconnect delay (s).")
+    stream_stable_after: float = Field(
+        30.0, gt=0, description="Seconds a session must stay up for the backoff to reset."
+    )
+    stream_fallback_after: int = Field(
+        3, ge=0, description="Failed reconnects in a row after which a stream is served by"
+        " REST polling while it keeps trying to reconnect."
+    )  # fmt: skip
+    stream_poll_interval: float = Field(
+        2.0, gt=0, description="Seconds between REST polls of a polled stream."
+    )
+    stream_queue_size: int = Field(
+        10_000, ge=1, description="Default queue of each subscriber of an event stream (trades,"
+        " candles, orders, fills): when full, the oldest are dropped and counted. State streams"
+        " (ticker, book, balance) keep only the newest."
+    )  # fmt: skip
+    stream_cache_size: int = Field(
+        10_000, ge=1000, description="Records ccxt keeps per symbol between two reads (its"
+        " trade, candle and order caches; ccxt's own default is 1000)."
+    )  # fmt: skip
     keys_file: Path | None = Field(
         None, description="TOML file of named accounts' credentials (see docs/keys.md)."
     )

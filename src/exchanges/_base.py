@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
@@ -29,7 +29,6 @@ from core import (
     Fill,
     Market,
     MarketType,
-    NotSupported,
     Order,
     OrderBook,
     OrderType,
@@ -41,6 +40,7 @@ from core import (
     Trade,
 )
 from exchanges._capabilities import Capabilities
+from exchanges._streaming import Streaming
 
 Number = Decimal | int | float | str
 
@@ -53,10 +53,12 @@ class LifecycleState(StrEnum):
     CLOSED = "closed"
 
 
-class BaseExchange(ABC):
-    """Abstract async adapter for one (venue, account, market type)."""
+class BaseExchange(Streaming, ABC):
+    """Abstract async adapter for one (venue, account, market type). The supervised
+    ``stream_*`` / ``subscribe_*`` methods come from :class:`Streaming`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._state = LifecycleState.NEW
         self._lifecycle_lock = asyncio.Lock()
         #: set by a factory that pools this adapter: leaving ``async with`` then releases
@@ -136,6 +138,7 @@ class BaseExchange(ABC):
         self._state = LifecycleState.CLOSING
         async with self._lifecycle_lock:
             try:
+                await self._close_streams()  # first: no stream may reconnect meanwhile
                 await self._close()
             finally:
                 self._state = LifecycleState.CLOSED
@@ -269,56 +272,3 @@ class BaseExchange(ABC):
 
     @abstractmethod
     async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]: ...
-
-    # ------------------------------------------------------------------ supervised streams
-    # Declared here so the interface is complete; the connection supervisor (issue 5)
-    # delivers them. Until then they say so instead of running an unsupervised loop.
-    def _supervisor_missing(self, method: str) -> NotSupported:
-        return NotSupported(
-            f"{method}() needs the connection supervisor, which this version does not ship yet;"
-            " use the watch_* method in your own loop meanwhile",
-            venue=self.id,
-            method=method,
-        )
-
-    def stream_trades(self, symbol: str) -> AsyncIterator[Trade]:
-        raise self._supervisor_missing("stream_trades")
-
-    def stream_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
-        raise self._supervisor_missing("stream_ticker")
-
-    def stream_order_book(self, symbol: str) -> AsyncIterator[OrderBook]:
-        raise self._supervisor_missing("stream_order_book")
-
-    def stream_ohlcv(self, symbol: str, timeframe: str = "1m") -> AsyncIterator[Candle]:
-        raise self._supervisor_missing("stream_ohlcv")
-
-    def stream_balance(self) -> AsyncIterator[Balance]:
-        raise self._supervisor_missing("stream_balance")
-
-    def stream_orders(self, symbol: str | None = None) -> AsyncIterator[Order]:
-        raise self._supervisor_missing("stream_orders")
-
-    def stream_my_trades(self, symbol: str | None = None) -> AsyncIterator[Fill]:
-        raise self._supervisor_missing("stream_my_trades")
-
-    async def subscribe_trades(self, symbol: str, callback: Any) -> Any:
-        raise self._supervisor_missing("subscribe_trades")
-
-    async def subscribe_ticker(self, symbol: str, callback: Any) -> Any:
-        raise self._supervisor_missing("subscribe_ticker")
-
-    async def subscribe_order_book(self, symbol: str, callback: Any) -> Any:
-        raise self._supervisor_missing("subscribe_order_book")
-
-    async def subscribe_ohlcv(self, symbol: str, callback: Any, timeframe: str = "1m") -> Any:
-        raise self._supervisor_missing("subscribe_ohlcv")
-
-    async def subscribe_balance(self, callback: Any) -> Any:
-        raise self._supervisor_missing("subscribe_balance")
-
-    async def subscribe_orders(self, callback: Any, symbol: str | None = None) -> Any:
-        raise self._supervisor_missing("subscribe_orders")
-
-    async def subscribe_my_trades(self, callback: Any, symbol: str | None = None) -> Any:
-        raise self._supervisor_missing("subscribe_my_trades")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from core import (
     AuthenticationError,
@@ -42,8 +42,11 @@ from core import (
     convert,
     get_logger,
 )
+from core._feed import Feed
+from core._streams import StreamKey
 from exchanges._base import Number
 from exchanges._ccxt_core import CcxtCore, ccxt_venues, unknown_venue
+from exchanges._ccxt_feeds import FEEDS, fetch_method, watch_method
 from exchanges._orders import (
     OrderRequest,
     check_extra_params,
@@ -82,6 +85,41 @@ def _is_this_order(order: Order, request: OrderRequest) -> bool:
 class CcxtExchange(CcxtCore):
     """A ccxt.pro-backed adapter for one (venue, account, market type); see
     :class:`CcxtCore` for the constructor's arguments."""
+
+    #: the trade stream numbers trades 1, 2, 3... per symbol, so a hole is visible
+    sequential_trade_ids: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ supervised streams
+    def _check_stream(self, key: StreamKey, method: str) -> None:
+        self._ensure_not_closed(method)
+        if not (
+            self._capabilities.supports(watch_method(key.channel))
+            or self._capabilities.supports(fetch_method(key.channel))
+        ):
+            raise NotSupported(
+                f"{self._venue} can neither stream nor poll {key.channel.value}",
+                venue=self._venue,
+                method=method,
+            )
+        if key.symbol is not None:
+            self.market(key.symbol)
+        if key.timeframe is not None and key.timeframe not in (self._client.timeframes or {}):
+            raise BadRequest(
+                f"timeframe: {key.timeframe!r} is not one of {self._venue}'s"
+                f" ({', '.join(self._client.timeframes or {})})",
+                venue=self._venue,
+            )
+
+    def _make_feed(self, key: StreamKey) -> Feed[Any]:
+        return FEEDS[key.channel](self, key)
+
+    async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
+        """Public trades after ``after``, oldest first (one page): how a trade stream fills
+        a hole. By default, trades since ``after``'s timestamp (the caller drops those
+        already seen); venues that can page by trade id override it."""
+        if after.timestamp is None:
+            return None
+        return await self.fetch_trades(symbol, since=after.timestamp)
 
     # ------------------------------------------------------------------ REST: market data
     async def fetch_markets(self, *, reload: bool = False) -> dict[str, Market]:

@@ -116,11 +116,23 @@ class CcxtCore(BaseExchange):
         protect_ccxt_loggers()
         creds = credential_config(credentials)
         register_secret(*creds.values())
-        merged_options = {**self._default_options(), **(options or {})}
+        merged_options = {
+            # one snapshot attempt per subscription: ccxt's own retries (3, back to back)
+            # ignore Retry-After; the supervisor retries with backoff instead
+            "watchOrderBook": {"maxRetries": 1},
+            **self._default_options(),
+            **(options or {}),
+        }
         ccxt_config: dict[str, Any] = {
             "enableRateLimit": self._settings.enable_rate_limit,
             "timeout": int(self._settings.request_timeout * 1000),
             "maxRetriesOnFailure": 0,  # writes are never retried blindly (field notes)
+            # streams: our heartbeat (ccxt drops a link after two missed pongs; binance's
+            # default would take six minutes), and caches deep enough for bursts
+            "streaming": {"keepAlive": int(self._settings.stream_heartbeat * 1000)},
+            "tradesLimit": self._settings.stream_cache_size,
+            "ordersLimit": self._settings.stream_cache_size,
+            "OHLCVLimit": self._settings.stream_cache_size,
             **creds,
             **(config or {}),
         }

@@ -84,15 +84,24 @@ async def test_not_supported_names_venue_and_method() -> None:
         await adapter.close()
 
 
-async def test_supervised_streams_say_they_are_not_shipped_yet() -> None:
+async def test_stream_options_are_checked_before_anything_is_sent() -> None:
     adapter = CcxtExchange("binance")
     try:
-        with pytest.raises(NotSupported, match="stream_trades"):
-            adapter.stream_trades("BTC/USDT")
-        with pytest.raises(NotSupported, match="subscribe_order_book"):
-            await adapter.subscribe_order_book("BTC/USDT", print)
+        with pytest.raises(TypeError, match="unexpected option"):
+            adapter.stream_trades("BTC/USDT", stale=3)
+        with pytest.raises(ValueError, match="stale_after"):
+            adapter.stream_trades("BTC/USDT", stale_after=0)
+        with pytest.raises(ValueError, match="queue_size"):
+            await adapter.subscribe_trades("BTC/USDT", print, queue_size=0)
+        with pytest.raises(TypeError, match="callback"):
+            await adapter.subscribe_trades("BTC/USDT", "not callable")  # type: ignore[arg-type]
     finally:
         await adapter.close()
+    with pytest.raises(ExchangeClosed):
+        await adapter.subscribe_order_book("BTC/USDT", print)
+    with pytest.raises(ExchangeClosed):
+        async for _ in adapter.stream_trades("BTC/USDT"):
+            pass
 
 
 async def test_partial_credentials_are_refused_naming_the_missing_fields() -> None:

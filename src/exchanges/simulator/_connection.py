@@ -148,6 +148,7 @@ class Hub:
     def __init__(self) -> None:
         self._by_stream: dict[str, set[Connection]] = defaultdict(set)
         self.connections: set[Connection] = set()
+        self._subscribed = asyncio.Event()  # set at every subscription
 
     def wanted(self, stream: str) -> bool:
         return bool(self._by_stream.get(stream))
@@ -158,6 +159,13 @@ class Hub:
     def subscribe(self, conn: Connection, stream: str) -> None:
         conn.subscriptions.add(stream)
         self._by_stream[stream].add(conn)
+        self._subscribed.set()
+
+    async def wait_wanted(self, stream: str) -> None:
+        """Until some connection subscribes to ``stream`` (at once if one has)."""
+        while not self.wanted(stream):
+            self._subscribed.clear()
+            await self._subscribed.wait()
 
     def unsubscribe(self, conn: Connection, stream: str) -> None:
         conn.subscriptions.discard(stream)

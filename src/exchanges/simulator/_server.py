@@ -239,6 +239,11 @@ class Simulator:
         ack is queued: events published from now on reach the subscriber)."""
         await self._ws_api.wait_subscribed(api_key)
 
+    async def wait_subscribed(self, stream: str) -> None:
+        """Wait until a WebSocket client has subscribed to ``stream`` (``btcusdt@trade``):
+        what is published from then on reaches it."""
+        await self.hub.wait_wanted(stream)
+
     def step(self, symbol: str, count: int = 1, *, trades: int = 1) -> None:
         """Move ``symbol``'s market now: ``count`` book steps, each followed by ``trades``
         generator market orders (0: the book moves, nothing trades)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from core import ConfigurationError, MarketType
+from core import ConfigurationError, MarketType, Trade, convert
 from exchanges._ccxt_adapter import CcxtExchange
 from exchanges._orders import ClientOrderIdRules, OrderRequest
 from exchanges.venues.binance_endpoint import endpoint_urls
@@ -33,6 +33,9 @@ _OURS = frozenset({"defaultType", "defaultSubType", "fetchMarkets"})  # set from
 class BinanceExchange(CcxtExchange):
     ccxt_id = "binance"
     client_order_id_rules = ClientOrderIdRules(max_length=36, pattern=r"[.A-Za-z0-9:/_-]+")
+    # the ``<symbol>@trade`` stream (ccxt's default) carries trade ids, consecutive per
+    # symbol on every binance market family (fetch_trades serves aggregate ids instead)
+    sequential_trade_ids = True
 
     def __init__(
         self,
@@ -84,6 +87,29 @@ class BinanceExchange(CcxtExchange):
             "defaultSubType": self._sub_type,
             "fetchMarkets": {"types": [self._sub_type]},
         }
+
+    async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
+        """Trades from the id after ``after`` (``historicalTrades``: trade ids, as the
+        stream's; ``fetch_trades`` would serve aggregate-trade ids)."""
+        if after.id is None or not after.id.isdigit():
+            return await super().backfill_trades(symbol, after)
+        method = {
+            MarketType.SPOT: "publicGetHistoricalTrades",
+            MarketType.MARGIN: "publicGetHistoricalTrades",
+        }.get(self._market_type)
+        if method is None:
+            method = (
+                "fapiPublicGetHistoricalTrades"
+                if self._sub_type == "linear"
+                else ("dapiPublicGetHistoricalTrades")
+            )
+        await self._prepare("fetch_trades")
+        self.market(symbol)
+        params = {"fetchTradesMethod": method, "fromId": int(after.id) + 1}
+        raw = await self._read(
+            "fetch_trades", self._client.fetch_trades, symbol, None, 1000, params
+        )
+        return [convert.trade(t) for t in raw]
 
     def _order_params(
         self, order: OrderRequest, extra: Mapping[str, Any]

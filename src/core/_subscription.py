@@ -1,0 +1,297 @@
+"""One subscriber of a supervised stream: its bounded queue, and the handle users hold.
+
+Each subscriber has its own queue, so a slow consumer never stalls the stream nor the other
+subscribers. **Overflow policy**: when a queue is full, its *oldest* items are dropped, the
+drop is counted (``stats.dropped``) and reported as an ``OVERFLOW`` event naming how many
+(and, for records with ids, which). State channels (ticker, order book, balance) default to a
+queue of one: a slow reader always gets the newest state, never a backlog of old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from core._logging import get_logger
+from core._streams import (
+    EventKind,
+    Latency,
+    StreamEvent,
+    StreamKey,
+    StreamState,
+    StreamStats,
+)
+
+if TYPE_CHECKING:
+    from core._supervisor import SupervisedStream
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+Callback = Callable[[T], Awaitable[None] | None]
+EventListener = Callable[[StreamEvent], None]
+
+
+def _stamp(item: Any) -> int | None:
+    stamp = getattr(item, "timestamp", None)
+    return stamp if isinstance(stamp, int) else None
+
+
+class Subscriber(Generic[T]):
+    """The stream-side half: a bounded queue the stream pushes into."""
+
+    __slots__ = (
+        "_ended",
+        "_error",
+        "_items",
+        "_listeners",
+        "_wake",
+        "callback_errors",
+        "delivered",
+        "dropped",
+        "latency",
+        "maxsize",
+    )
+
+    def __init__(self, maxsize: int, listeners: Sequence[EventListener] = ()) -> None:
+        if maxsize < 1:
+            raise ValueError("queue_size: must be at least 1")
+        self.maxsize = maxsize
+        self._items: deque[T] = deque()
+        self._wake = asyncio.Event()
+        self._ended = False
+        self._error: BaseException | None = None
+        self._listeners = list(listeners)
+        self.delivered = 0
+        self.dropped = 0
+        self.callback_errors = 0
+        self.latency = Latency()
+
+    @property
+    def queued(self) -> int:
+        return len(self._items)
+
+    def push(self, items: Sequence[T], key: StreamKey, state: StreamState) -> None:
+        queue = self._items
+        queue.extend(items)
+        over = len(queue) - self.maxsize
+        if over > 0:
+            first = queue.popleft()
+            for _ in range(over - 1):
+                queue.popleft()
+            self.dropped += over
+            if self._listeners:
+                # for records with ids, name the range (the last dropped is just before the
+                # oldest still queued)
+                last = getattr(queue[0], "id", None) if queue else None
+                self.notify(
+                    StreamEvent(
+                        EventKind.OVERFLOW,
+                        key,
+                        state,
+                        reason=f"queue full ({self.maxsize}): dropped {over} oldest"
+                        + (
+                            f" from id {getattr(first, 'id', None)} (before {last})" if last else ""
+                        ),
+                        count=over,
+                    )
+                )
+        self._wake.set()
+
+    def notify(self, event: StreamEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("stream.listener_failed", stream=str(event.key))
+
+    def add_listener(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def end(self, error: BaseException | None = None) -> None:
+        """No more items: the reader drains the queue, then stops (or raises ``error``)."""
+        self._ended = True
+        self._error = error
+        self._wake.set()
+
+    async def get(self) -> T:
+        """The next item; ``StopAsyncIteration`` (or the stream's error) once ended."""
+        items = self._items
+        while not items:
+            if self._ended:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        item = items.popleft()
+        self.delivered += 1
+        stamp = _stamp(item)
+        if stamp is not None:
+            self.latency.add(time.time() * 1000 - stamp)
+        return item
+
+    async def get_batch(self) -> list[T]:
+        """Everything queued (at least one item): the callback dispatcher's read."""
+        items = self._items
+        while not items:
+            if self._ended:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        batch = list(items)
+        items.clear()
+        self.delivered += len(batch)
+        now = time.time() * 1000
+        for item in batch[-8:]:  # the newest few: a bounded cost per batch
+            stamp = _stamp(item)
+            if stamp is not None:
+                self.latency.add(now - stamp)
+        return batch
+
+
+class Subscription(Generic[T]):
+    """A user's handle on a supervised stream: ``state``, ``stats``, ``cancel()``.
+
+    Returned by ``subscribe_*`` (a callback is called for each item, by a task of its own)
+    and by ``stream_*`` (then it is also an async iterator: ``async for x in sub``). Leaving
+    the ``async for`` early, or dropping the handle, releases it; ``cancel()`` does it at
+    once. When the adapter closes, iteration ends; when the stream fails (a bad symbol,
+    refused credentials), iteration raises the error and ``error`` holds it.
+    """
+
+    def __init__(
+        self,
+        key: StreamKey,
+        start: Callable[[Subscription[T]], Awaitable[None]],
+        *,
+        queue_size: int,
+        callback: Callback[T] | None = None,
+        on_event: EventListener | None = None,
+    ) -> None:
+        self.key = key
+        self._start_fn = start
+        self._stream: SupervisedStream[T] | None = None
+        self._sub: Subscriber[T] = Subscriber(queue_size, [on_event] if on_event else [])
+        self._callback = callback
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self._cancelled = False
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    # ------------------------------------------------------------------ wiring
+    @property
+    def subscriber(self) -> Subscriber[T]:
+        return self._sub
+
+    def bind(self, stream: SupervisedStream[T]) -> None:
+        """Called by the supervisor once the subscriber is attached to ``stream``."""
+        self._stream = stream
+        if self._callback is not None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._dispatch(self._callback), name=f"subscription:{self.key}"
+            )
+        else:
+            # an iterator dropped by its user (``break`` out of ``async for``) detaches
+            self._finalizer = weakref.finalize(self, _detach_later, stream, self._sub)
+
+    async def start(self) -> Subscription[T]:
+        if not self._started:
+            self._started = True
+            await self._start_fn(self)
+        return self
+
+    # ------------------------------------------------------------------ what users see
+    @property
+    def state(self) -> StreamState:
+        if self._stream is None:
+            return StreamState.CLOSED if self._cancelled else StreamState.CONNECTING
+        if self._cancelled:
+            return StreamState.CLOSED
+        return self._stream.state
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._stream.error if self._stream is not None else None
+
+    @property
+    def stats(self) -> StreamStats:
+        if self._stream is None:
+            raise RuntimeError("stats: the subscription has not started")
+        return self._stream.stats_for(self._sub)
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Call ``listener(event)`` on state changes, gaps and overflows (synchronously)."""
+        self._sub.add_listener(listener)
+
+    async def cancel(self) -> None:
+        """Stop receiving; the stream itself stops when its last subscriber leaves."""
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._sub.end()
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        if self._stream is not None:
+            await self._stream.detach(self._sub)
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    aclose = cancel
+
+    async def __aenter__(self) -> Subscription[T]:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.cancel()
+
+    def __aiter__(self) -> Subscription[T]:
+        if self._callback is not None:
+            raise TypeError("a callback subscription is not iterable")
+        return self
+
+    async def __anext__(self) -> T:
+        if not self._started:
+            await self.start()
+        return await self._sub.get()
+
+    def __repr__(self) -> str:
+        return f"<Subscription {self.key} state={self.state.value}>"
+
+    # ------------------------------------------------------------------ callbacks
+    async def _dispatch(self, callback: Callback[T]) -> None:
+        sub = self._sub
+        is_async = inspect.iscoroutinefunction(callback)
+        while True:
+            try:
+                batch = await sub.get_batch()
+            except StopAsyncIteration:
+                return
+            except Exception as exc:  # the stream failed: listeners were told
+                log.info("subscription.ended", stream=str(self.key), error=type(exc).__name__)
+                return
+            for item in batch:
+                try:
+                    if is_async:
+                        await callback(item)  # type: ignore[misc]
+                    else:
+                        result = callback(item)
+                        if inspect.isawaitable(result):
+                            await result
+                except Exception:
+                    sub.callback_errors += 1
+                    log.exception("subscription.callback_failed", stream=str(self.key))
+
+
+def _detach_later(stream: SupervisedStream[Any], sub: Subscriber[Any]) -> None:
+    sub.end()
+    stream.detach_soon(sub)
