@@ -41,6 +41,7 @@ from core import (
 )
 from exchanges._capabilities import Capabilities
 from exchanges._streaming import Streaming
+from exchanges._tracker import OrderTracker
 
 Number = Decimal | int | float | str
 
@@ -64,6 +65,7 @@ class BaseExchange(Streaming, ABC):
         #: set by a factory that pools this adapter: leaving ``async with`` then releases
         #: it instead of closing it for every other holder (``close()`` still closes)
         self.pooled_by: object | None = None
+        self._orders: OrderTracker | None = None
 
     # ------------------------------------------------------------------ identity
     @property
@@ -92,6 +94,20 @@ class BaseExchange(Streaming, ABC):
     @abstractmethod
     def raw(self) -> Any:
         """The underlying client (a ccxt.pro instance): the escape hatch for venue calls."""
+
+    @property
+    def orders(self) -> OrderTracker:
+        """The account's orders as last seen (``open_orders()`` without a round trip);
+        ``await ex.orders.start()`` follows the private order stream, ``reconcile()``
+        rebuilds it from the venue (see :class:`OrderTracker`)."""
+        if self._orders is None:
+            self._orders = OrderTracker(self)
+        return self._orders
+
+    def _tracked(self, order: Order) -> Order:
+        if self._orders is not None:
+            self._orders.update(order)
+        return order
 
     @property
     def state(self) -> LifecycleState:

@@ -262,7 +262,7 @@ class CcxtExchange(CcxtCore):
             client_order_id=request.client_order_id,
         )
         async with self._in_flight():
-            return await self._send(request, ccxt_type, ccxt_params)
+            return self._tracked(await self._send(request, ccxt_type, ccxt_params))
 
     async def _send(
         self, request: OrderRequest, ccxt_type: str, ccxt_params: dict[str, Any]
@@ -422,7 +422,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("cancel_order")
         self.market(symbol)
         async with self._in_flight():
-            return await self._cancel(order_id, symbol, params)
+            return self._tracked(await self._cancel(order_id, symbol, params))
 
     async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any] | None) -> Order:
         try:
@@ -455,7 +455,7 @@ class CcxtExchange(CcxtCore):
     ) -> Order:
         await self._prepare("fetch_order_status")
         self.market(symbol)
-        return await self._fetch_order(order_id, symbol, params)
+        return self._tracked(await self._fetch_order(order_id, symbol, params))
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
         await self._prepare("fetch_open_orders")
@@ -463,7 +463,10 @@ class CcxtExchange(CcxtCore):
             self.market(symbol)
         raw = await self._read("fetch_open_orders", self._client.fetch_open_orders, symbol)
         with self._reading("fetch_open_orders"):
-            return [convert.order(o) for o in raw]
+            orders = [convert.order(o) for o in raw]
+        for order in orders:
+            self._tracked(order)
+        return orders
 
     async def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None

@@ -49,6 +49,12 @@ class BinanceExchange(CcxtExchange):
             raise ConfigurationError(f"sub_type: {sub_type!r} is not 'linear' or 'inverse'")
         self._sub_type: SubType = sub_type
         self._endpoint = endpoint.rstrip("/") if endpoint else None
+        # fetch_open_orders() without a symbol is an explicit choice here (the order
+        # tracker's reconcile() makes it): ccxt refuses it unless told (it weighs more)
+        kwargs["options"] = {
+            "fetchOpenOrders": {"warnWithoutSymbol": False},
+            **(kwargs.get("options") or {}),
+        }
         if self._endpoint is not None:
             # What the Binance-compatible server does not serve (wallet/margin metadata),
             # turned off; the market type keeps choosing defaultType and fetchMarkets.
