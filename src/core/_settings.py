@@ -104,6 +104,24 @@ class Settings(BaseSettings):
     keys_file: Path | None = Field(
         None, description="TOML file of named accounts' credentials (see docs/keys.md)."
     )
+    # ---- rate limits and clock (docs/trading.md)
+    rate_limit_threshold: float = Field(
+        0.8, gt=0, le=1, description="Share of the venue's request-weight limit past which"
+        " market-data reads wait for the window to reset (orders never wait)."
+    )  # fmt: skip
+    rate_limit_weight: int = Field(
+        0, ge=0, description="Request weight per window the venue allows this IP; 0: the"
+        " venue's documented limit (binance: 6000 a minute on spot, 2400 on futures). Set it"
+        " lower to leave room for other processes on the IP."
+    )  # fmt: skip
+    rate_limit_window: float = Field(
+        0.0, ge=0, description="Seconds in the venue's weight window; 0: the venue's own"
+        " (binance: 60, starting on its clock's minutes)."
+    )  # fmt: skip
+    clock_sync_interval: float = Field(
+        600.0, ge=0, description="Seconds between measurements of the offset to the venue's"
+        " clock (adapters with credentials; also measured at connect); 0: at connect only."
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=1)

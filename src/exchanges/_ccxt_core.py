@@ -150,7 +150,7 @@ class CcxtCore(BaseExchange):
             with translate_errors(venue, "sandbox"):
                 self._client.set_sandbox_mode(True)
         self._sandbox = use_sandbox
-        self._guard = Guard(venue, self._client, retry_policy)
+        self._guard = Guard(venue, self._client, retry_policy, settings=self._settings)
         self._capabilities = Capabilities.from_ccxt_has(
             venue, self._client.has, self.capability_overrides
         )
@@ -265,8 +265,12 @@ class CcxtCore(BaseExchange):
         return found
 
     async def _connect(self) -> None:
-        if not self._markets_loaded:
+        loading = not self._markets_loaded
+        if loading:
             await self._load_markets(reload=False)
+        # the clock offset (signed adapters; measured when connect talks to the venue
+        # anyway, else the route's last measurement) and its periodic sync
+        await self._guard.start(measure=loading)
 
     def use_markets(
         self,
@@ -318,6 +322,7 @@ class CcxtCore(BaseExchange):
                 self._writes_idle.set()
 
     async def _close(self) -> None:
+        await self._guard.close()  # the periodic clock sync: no task outlives the adapter
         # New orders are refused from the moment close() starts (the adapter is CLOSING);
         # those already sent settle (or end as OrderStateUnknown) within this bound.
         grace = self._settings.request_timeout + self._settings.order_settle_timeout

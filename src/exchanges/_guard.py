@@ -1,4 +1,4 @@
-"""Retries for reads, Retry-After, a ban breaker and clock resync: one guard per adapter.
+"""Retries for reads, rate limits, a ban breaker and the venue's clock: one guard per adapter.
 
 * **Reads** (``fetch_*``) that fail with a retryable error (:func:`core.is_retryable`) are
   retried with capped exponential backoff and full jitter (tenacity), bounded in attempts
@@ -6,15 +6,25 @@
   for, when it fits in the budget; longer, the :class:`core.RateLimited` is raised with
   ``retry_after`` for the caller to decide.
 * **Writes** are never retried here: ``place_order`` settles a lost answer by client id.
-* **Bans** (HTTP 418, :class:`core.Banned`) open a breaker: until the ban's end, every call
-  fails at once with ``Banned.until``, and no request reaches the venue.
-* **Clock**: a refused timestamp (:class:`core.InvalidNonce`, binance -1021) resyncs the
-  offset to the venue's clock (ccxt's ``load_time_difference``) and retries once; writes
-  too, since the venue refused the request.
+* **Rate limits** are per IP, so their state is shared by every adapter on the same route
+  to the venue (:mod:`exchanges._ratelimit`). After every REST answer the guard reads the
+  used weight the venue reports (binance ``X-MBX-USED-WEIGHT-1M``). Past
+  ``rate_limit_threshold`` of the limit, reads wait for the window to reset; after a 429,
+  reads wait until its ``Retry-After`` has passed: all accounts on the route, not only the
+  call that failed. A wait longer than the read may take raises :class:`core.RateLimited`
+  with ``retry_after`` instead, and nothing is sent. Writes are never held back.
+* **Bans** (HTTP 418, :class:`core.Banned`) open the route's breaker: until the ban's end,
+  every call of every adapter on it fails at once with ``Banned.until``, and no request
+  reaches the venue.
+* **Clock**: adapters with credentials measure the offset to the venue's clock at connect
+  and every ``clock_sync_interval`` seconds (:mod:`exchanges._clock`). A refused timestamp
+  (:class:`core.InvalidNonce`, binance -1021) still resyncs and retries once; writes too,
+  since the venue refused the request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -34,10 +44,13 @@ from core import (
     ExchangeError,
     InvalidNonce,
     RateLimited,
+    Settings,
     get_logger,
+    get_settings,
     is_retryable,
-    translate_errors,
 )
+from exchanges._clock import ClockSync
+from exchanges._ratelimit import IpBudget, budget_for, venue_limits
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -49,7 +62,7 @@ class RetryPolicy:
     base: float = 0.2  # seconds, doubled each retry
     cap: float = 5.0  # longest backoff between two attempts
     budget: float = 20.0  # total seconds a read may spend retrying
-    max_retry_after: float = 10.0  # a longer Retry-After is the caller's decision
+    max_retry_after: float = 10.0  # a longer Retry-After (or rate-limit wait) is the caller's
     default_ban: float = 120.0  # breaker length when a ban carries no Retry-After
 
 
@@ -65,45 +78,160 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-class Guard:
-    """The resilience state of one adapter (its ccxt client's last response headers, the
-    ban breaker)."""
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
 
-    def __init__(self, venue: str, client: Any, policy: RetryPolicy | None = None) -> None:
+
+class Guard:
+    """The resilience state of one adapter: its view of the shared rate-limit budget and
+    ban breaker, its account's order counts, and its clock offset."""
+
+    def __init__(
+        self,
+        venue: str,
+        client: Any,
+        policy: RetryPolicy | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> None:
         self._venue = venue
         self._client = client
         self.policy = policy or RetryPolicy()
-        self.banned_until: float | None = None  # epoch seconds
+        settings = settings or get_settings()
+        self._threshold = settings.rate_limit_threshold
+        self._window = settings.rate_limit_window or None
+        self._limits = venue_limits(venue)
+        self._limit_override = settings.rate_limit_weight or None
+        self._clock = ClockSync(venue, client, settings.clock_sync_interval)
+        #: per account (binance counts orders per account): the venue's order counts by
+        #: interval as last reported (``{"10s": 3, "1d": 17}``)
+        self.order_counts: dict[str, int] = {}
+        self._seen_headers: object = None
 
+    # ------------------------------------------------------------------ shared state
+    @property
+    def budget(self) -> IpBudget:
+        """The rate-limit budget of this adapter's route (shared; looked up on each use,
+        since the client's URLs may be pointed elsewhere after construction)."""
+        return budget_for(self._venue, self._client, window=self._window)
+
+    @property
+    def weight_limit(self) -> int | None:
+        """Request weight allowed per window: the setting, else the venue's documented
+        limit for the client's market type; None when unknown."""
+        if self._limit_override is not None:
+            return self._limit_override
+        default_type = (getattr(self._client, "options", None) or {}).get("defaultType")
+        return self._limits.limits.get(str(default_type))
+
+    @property
+    def banned_until(self) -> float | None:
+        """End of the route's running ban (epoch seconds), if any."""
+        budget = self.budget
+        return budget.banned_until if budget.ban_remaining() is not None else None
+
+    @property
+    def clock_offset_ms(self) -> int | None:
+        """Local clock minus the venue's (ms) as last measured; None until measured."""
+        return self._clock.offset_ms
+
+    @property
+    def clock(self) -> ClockSync:
+        return self._clock
+
+    # ------------------------------------------------------------------ before and after
     def check(self, method: str) -> None:
         """Fail fast while a ban is running: no request is sent."""
-        until = self.banned_until
-        if until is None:
-            return
-        remaining = until - time.time()
-        if remaining <= 0:
-            self.banned_until = None
+        budget = self.budget
+        remaining = budget.ban_remaining()
+        if remaining is None:
             return
         raise Banned(
             f"{method}() not sent: banned by the venue for another {remaining:.0f} s",
             venue=self._venue,
             method=method,
             retry_after=remaining,
-            until=until,
+            until=budget.banned_until,
         )
 
+    def note_response(self) -> None:
+        """Read the rate-limit headers of the client's last REST answer (once per answer)."""
+        headers = getattr(self._client, "last_response_headers", None)
+        if not headers or headers is self._seen_headers:
+            return
+        self._seen_headers = headers
+        limits = self._limits
+        if limits.used_weight_header is None and limits.order_count_prefix is None:
+            return
+        lowered = {str(name).lower(): value for name, value in dict(headers).items()}
+        if limits.used_weight_header is not None:
+            used = _int(lowered.get(limits.used_weight_header))
+            if used is not None:
+                self._record_used(used)
+        prefix = limits.order_count_prefix
+        if prefix is not None:
+            for name, value in lowered.items():
+                count = _int(value) if name.startswith(prefix) else None
+                if count is not None:
+                    self.order_counts[name[len(prefix) :]] = count
+
+    def _record_used(self, used: int) -> None:
+        budget = self.budget
+        budget.record_used(used)
+        limit = self.weight_limit
+        if limit is not None and used >= self._threshold * limit and budget.window_end is not None:
+            budget.announce("weight", budget.window_end, used=used, limit=limit)
+
     def observe(self, exc: ExchangeError) -> None:
-        """Complete a rate-limit error from the response headers; open the breaker on a ban."""
+        """Complete a rate-limit error from the response headers; pause the route's reads
+        after a 429; open its breaker on a ban."""
+        self.note_response()
         if not isinstance(exc, RateLimited):
             return
         if exc.retry_after is None:
             exc.retry_after = _retry_after(getattr(self._client, "last_response_headers", None))
+        budget = self.budget
         if isinstance(exc, Banned):
             length = exc.retry_after if exc.retry_after is not None else self.policy.default_ban
             exc.until = time.time() + length
-            self.banned_until = max(self.banned_until or 0.0, exc.until)
-            log.error("venue.banned", venue=self._venue, seconds=round(length, 1))
+            budget.ban(exc.until)
+            log.error("venue.banned", venue=self._venue, host=budget.host, seconds=round(length, 1))
+        elif exc.retry_after is not None and budget.pause(exc.retry_after):
+            budget.announce("retry_after", budget.paused_until, method=exc.method)
 
+    async def _pace(self, method: str, started: float) -> None:
+        """Hold a read back while the route is slowed down (weight past the threshold, or a
+        429's Retry-After); raise :class:`core.RateLimited` when the wait would not fit."""
+        while True:
+            budget = self.budget
+            weight = budget.weight_wait(self.weight_limit, self._threshold)
+            pause = budget.pause_wait()
+            delay = max(weight, pause)
+            if delay <= 0:
+                return
+            reason = (
+                f"the venue's Retry-After has {pause:.1f} s to run"
+                if pause >= weight
+                else f"request weight {budget.used}/{self.weight_limit} used, the window "
+                f"resets in {weight:.1f} s"
+            )
+            allowed = min(
+                self.policy.max_retry_after,
+                self.policy.budget - (time.monotonic() - started),
+            )
+            if delay > allowed:
+                raise RateLimited(
+                    f"{method}() not sent: {reason}",
+                    venue=self._venue,
+                    method=method,
+                    retry_after=delay,
+                )
+            await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------------ calls
     def _wait(self, state: RetryCallState) -> float:
         policy = self.policy
         backoff = random.uniform(0, min(policy.cap, policy.base * 2 ** (state.attempt_number - 1)))  # noqa: S311
@@ -122,7 +250,8 @@ class Guard:
 
     async def call(self, method: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
         """Run ``make()`` (a fresh awaitable per attempt, already translated into this
-        library's errors) under the breaker, retrying reads, resyncing the clock once."""
+        library's errors) under the breaker, pacing and retrying reads (``retry=True``),
+        resyncing the clock once."""
         try:
             return await self._attempts(method, make, retry=retry)
         except InvalidNonce:
@@ -131,6 +260,7 @@ class Guard:
 
     async def _attempts(self, method: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
         policy = self.policy
+        started = time.monotonic()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts if retry else 1)
             | stop_before_delay(policy.budget),  # the next sleep counts too
@@ -148,17 +278,65 @@ class Guard:
         async for attempt in retrying:
             with attempt:
                 self.check(method)
+                if retry:
+                    await self._pace(method, started)
                 try:
-                    return await make()
+                    result = await make()
                 except ExchangeError as exc:
                     self.observe(exc)
                     raise
+                self.note_response()
+                return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
+    # ------------------------------------------------------------------ clock
+    def _signs(self) -> bool:
+        """Whether the client holds credentials (its signed calls carry timestamps)."""
+        client = self._client
+        has_key = bool(getattr(client, "apiKey", None) or getattr(client, "secret", None))
+        check = getattr(client, "check_required_credentials", None)
+        return has_key and (not callable(check) or bool(check(False)))
+
+    async def sync_clock(self, reason: str = "periodic") -> int | None:
+        """Measure the offset to the venue's clock now (one ``fetchTime`` request); sets
+        ccxt's ``timeDifference``. Fails fast with :class:`core.Banned` during a ban."""
+        self.check("sync_clock")
+        try:
+            offset = await self._clock.measure()
+        except ExchangeError as exc:
+            self.observe(exc)
+            raise
+        self.note_response()
+        if offset is not None:
+            self.budget.clock_offset_ms = offset
+            log.info("clock.synced", venue=self._venue, reason=reason, offset_ms=offset)
+        return offset
+
     async def resync_clock(self) -> None:
-        """Measure the offset to the venue's clock (ccxt's ``load_time_difference``)."""
-        if not getattr(self._client, "has", {}).get("fetchTime"):
+        """After a refused timestamp: measure the offset again (ccxt's
+        ``load_time_difference``)."""
+        offset = await self.sync_clock("refused_timestamp")
+        if offset is not None:
+            log.warning("clock.resynced", venue=self._venue, offset_ms=offset)
+
+    async def start(self, *, measure: bool = True) -> None:
+        """At connect, for an adapter with credentials: measure the clock offset when
+        ``measure`` (connect is talking to the venue anyway: it loads the markets), else
+        take the offset another adapter on the same route measured, sending nothing (an
+        adapter handed its markets connects without a request). A failed measurement is
+        logged, not raised: a refused timestamp still resyncs. Then the periodic
+        measurement starts. A public adapter signs nothing and spends nothing on this."""
+        if not self._clock.available or not self._signs():
             return
-        with translate_errors(self._venue, "resync_clock"):
-            offset = await self._client.load_time_difference()
-        log.warning("clock.resynced", venue=self._venue, offset_ms=offset)
+        if measure:
+            try:
+                await self.sync_clock("connect")
+            except ExchangeError as exc:
+                log.warning("clock.sync_failed", venue=self._venue, error=type(exc).__name__)
+        elif (offset := self.budget.clock_offset_ms) is not None:
+            self._clock.adopt(offset)
+        self._clock.start(self.sync_clock)
+
+    async def close(self) -> None:
+        """Stop the periodic clock measurement (the adapter's ``close()``)."""
+        await self._clock.close()

@@ -3,10 +3,12 @@
 No keys, no internet. It starts the Binance-protocol simulator in-process, stores the
 simulator's demo credentials with the KeyManager (a 0600 keys file in a temporary
 directory), gets an authenticated adapter from the ExchangeFactory, and then, with the
-unmodified ccxt.pro client underneath: loads markets, reads tickers and books, watches
-live trades and the book, places an order that rests and cancels it, places one that
-fills and sees the fill on the private stream, shows balances, shows an order refused
-before sending, and closes everything. Bounded in time; Ctrl-C stops it cleanly.
+unmodified ccxt.pro client underneath: loads markets, reads tickers and books, follows
+live trades, books and candles through the supervisor in a live view while it drops every
+WebSocket connection on purpose (the streams reconnect and backfill), places an order that
+rests and cancels it, places one that fills and sees the fill on the private stream,
+shows balances, shows an order refused before sending, and closes everything. Bounded in
+time; Ctrl-C stops it cleanly.
 """
 
 from __future__ import annotations
@@ -15,13 +17,27 @@ import asyncio
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.table import Table
 
-from core import ExchangeError, Order, Settings, configure_logging
+from core import (
+    Candle,
+    EventKind,
+    ExchangeError,
+    Order,
+    OrderBook,
+    Settings,
+    StreamEvent,
+    Subscription,
+    Trade,
+    configure_logging,
+)
 from exchanges import BaseExchange, CcxtExchange, ExchangeFactory
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
 from keys import KeyManager
@@ -43,48 +59,123 @@ def _order_row(table: Table, label: str, order: Order) -> None:
     )
 
 
+class _Board:
+    """What the live view shows, fed by supervised subscriptions' callbacks."""
+
+    def __init__(self) -> None:
+        self.trades = dict.fromkeys(SYMBOLS, 0)
+        self.first_trade: dict[str, str] = {}
+        self.last_trade: dict[str, Trade] = {}
+        self.books: dict[str, OrderBook] = {}
+        self.candles: dict[str, Candle] = {}
+        self.events: list[str] = []
+
+    def on_trade(self, trade: Trade) -> None:
+        self.trades[trade.symbol] += 1
+        self.first_trade.setdefault(trade.symbol, str(trade.id))
+        self.last_trade[trade.symbol] = trade
+
+    def on_book(self, book: OrderBook) -> None:
+        if not book.synced:
+            raise RuntimeError(f"{book.symbol}: an unsynced book was served")
+        self.books[book.symbol] = book
+
+    def candle_callback(self, symbol: str) -> Callable[[Candle], None]:
+        def on_candle(candle: Candle) -> None:
+            self.candles[symbol] = candle
+
+        return on_candle
+
+    def on_event(self, event: StreamEvent) -> None:
+        if event.kind is not EventKind.QUIET:
+            line = (
+                f"{time.strftime('%H:%M:%S')} {event.key} {event.kind.value}: {event.state.value}"
+            )
+            self.events.append(line + (f" ({event.reason[:60]})" if event.reason else ""))
+
+    def view(self, ex: BaseExchange, title: str) -> Group:
+        table = Table(title=title)
+        for column in ("symbol", "bid", "ask", "book nonce", "trades", "last trade", "1m close"):
+            table.add_column(column)
+        for symbol in SYMBOLS:
+            book = self.books.get(symbol)
+            trade = self.last_trade.get(symbol)
+            candle = self.candles.get(symbol)
+            table.add_row(
+                symbol,
+                str(book.best_bid[0]) if book and book.best_bid else "-",
+                str(book.best_ask[0]) if book and book.best_ask else "-",
+                str(book.nonce) if book else "-",
+                str(self.trades[symbol]),
+                f"{trade.side.value if trade.side else '?'} {trade.amount} @ {trade.price}"
+                if trade
+                else "-",
+                str(candle.close) if candle else "-",
+            )
+        streams = Table(title="Supervised streams (ex.health())")
+        for column in ("stream", "state", "reconnects", "unrepaired gaps", "last message"):
+            streams.add_column(column)
+        for s in ex.health().streams:
+            age = "-" if s.last_message_age is None else f"{s.last_message_age:.1f} s ago"
+            streams.add_row(
+                str(s.key), s.state.value, str(s.reconnects), str(s.gaps_unrepaired), age
+            )
+        return Group(table, streams, *self.events[-13:])
+
+
 async def _watch_market(ex: BaseExchange, sim: Simulator, seconds: float) -> Table:
-    trades = {s: 0 for s in SYMBOLS}
-    books = {s: 0 for s in SYMBOLS}
-    last: dict[str, str] = {}
-
-    async def trades_of(symbol: str) -> None:
-        while True:
-            for trade in await ex.watch_trades(symbol):
-                trades[symbol] += 1
-                last[symbol] = (
-                    f"{trade.side.value if trade.side else '?'} {trade.amount} @ {trade.price}"
-                )
-
-    async def book_of(symbol: str) -> None:
-        while True:
-            book = await ex.watch_order_book(symbol, limit=5)
-            books[symbol] += 1
-            if not book.synced:
-                raise RuntimeError(f"{symbol}: unsynced book served")
-
-    tasks = [asyncio.create_task(f(s)) for s in SYMBOLS for f in (trades_of, book_of)]
-    try:
-        await asyncio.wait(tasks, timeout=seconds)
-        for task in tasks:
-            if task.done():
-                task.result()  # surface a failure
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    table = Table(title=f"Live for {seconds:.0f} s (watch_trades, watch_order_book)")
-    for column in ("symbol", "trades", "book updates", "last trade", "truth: trades sent"):
-        table.add_column(column)
+    board = _Board()
+    subs: list[Subscription[Any]] = []
     for symbol in SYMBOLS:
-        sent = len(sim.state.trade_ids_sent.get(symbol.replace("/", "").lower() + "@trade", ()))
-        table.add_row(
-            symbol, str(trades[symbol]), str(books[symbol]), last.get(symbol, "-"), str(sent)
+        subs.append(await ex.subscribe_trades(symbol, board.on_trade, on_event=board.on_event))
+        subs.append(await ex.subscribe_order_book(symbol, board.on_book, on_event=board.on_event))
+        subs.append(
+            await ex.subscribe_ohlcv(
+                symbol,
+                board.candle_callback(symbol),
+                on_event=board.on_event,
+            )
         )
-    return table
+    title = f"Live for {seconds:.0f} s: subscribe_trades / _order_book / _ohlcv"
+    with Live(board.view(ex, title), console=console, refresh_per_second=4) as live:
+        deadline = time.monotonic() + seconds
+        faulted = False
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(0.25, left))
+            if not faulted and left < seconds / 2:
+                faulted = True
+                dropped = sim.faults.drop_connections()
+                board.events.append(f"fault injected: {dropped} WebSocket connections dropped")
+            live.update(board.view(ex, title))
+    console.print()
+    for sub in subs:
+        if sub.error is not None:
+            raise sub.error
+    summary = Table(title="Trades: delivered vs the simulator's ground truth")
+    for column in ("symbol", "delivered", "made by the engine meanwhile", "missing", "reconnects"):
+        summary.add_column(column)
+    for sub in subs[::3]:
+        symbol = str(sub.key.symbol)
+        first = board.first_trade.get(symbol)
+        last = board.last_trade.get(symbol)
+        made = [
+            str(t.trade_id)
+            for t in sim.state.engine(symbol).trades
+            if first and last and int(first) <= t.trade_id <= int(str(last.id))
+        ]
+        summary.add_row(
+            symbol,
+            str(board.trades[symbol]),
+            str(len(made)),
+            str(len(made) - board.trades[symbol]),
+            str(sub.stats.reconnects),
+        )
+    for sub in subs:
+        await sub.cancel()
+    return summary
 
 
-async def run(seconds: float = 4.0) -> None:
+async def run(seconds: float = 8.0) -> None:
     started = time.perf_counter()
     async with Simulator(seed=42, rate=10.0) as sim:
         console.print(f"[bold]simulator[/bold] listening on {sim.endpoint} (Binance spot protocol)")
@@ -125,7 +216,7 @@ async def _strategy(factory: ExchangeFactory, sim: Simulator, seconds: float) ->
     console.print(await _watch_market(ex, sim, seconds))
 
     before = await ex.fetch_balance()
-    orders = Table(title="Orders (place_order, cancel_order, watch_my_trades)")
+    orders = Table(title="Orders (place_order, cancel_order, stream_my_trades)")
     for column in ("step", "side", "type", "amount", "price", "filled", "status", "client id"):
         orders.add_column(column)
     book = await ex.fetch_order_book("BTC/USDT", limit=1)
@@ -141,18 +232,16 @@ async def _strategy(factory: ExchangeFactory, sim: Simulator, seconds: float) ->
     _order_row(orders, "rests below the market", resting)
     _order_row(orders, "canceled", await ex.cancel_order(resting.id, "BTC/USDT"))
 
-    # watch_my_trades resolves on the fill itself (watch_orders would first return the
-    # NEW report; an update arriving between two watch_* calls is ccxt's to cache, not to
-    # deliver: the supervised stream_orders is the answer to that)
-    fills_stream = asyncio.ensure_future(ex.watch_my_trades("BTC/USDT"))
+    fills = ex.stream_my_trades("BTC/USDT")  # supervised: no fill can slip between reads
+    await fills.start()
     await sim.wait_user_stream(DEMO_API_KEY)
     price = Decimal(str(book.best_ask[0])) * Decimal("1.01")
     taker = await ex.place_order("BTC/USDT", "buy", "limit", Decimal("0.002"), price)
     _order_row(orders, "crosses the spread", taker)
     async with asyncio.timeout(10):
-        fills = await fills_stream
-    for fill in fills:
-        if fill.order_id == taker.id:
+        async for fill in fills:
+            if fill.order_id != taker.id:
+                continue
             fee = f"fee {fill.fee.cost} {fill.fee.currency}" if fill.fee else "no fee"
             orders.add_row(
                 "fill on the private stream",
@@ -164,6 +253,8 @@ async def _strategy(factory: ExchangeFactory, sim: Simulator, seconds: float) ->
                 fee,
                 "",
             )
+            break
+    await fills.cancel()
     console.print(orders)
 
     after = await ex.fetch_balance()
@@ -181,8 +272,9 @@ async def _strategy(factory: ExchangeFactory, sim: Simulator, seconds: float) ->
 
 
 def main() -> None:
-    # the demo's own tables are the output; the library logs warnings and errors only
-    configure_logging(Settings(log_level="WARNING"))
+    # the demo's own tables are the output (its live view shows the streams' states); the
+    # library logs errors only
+    configure_logging(Settings(log_level="ERROR"))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
 
