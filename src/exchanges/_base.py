@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
@@ -66,6 +66,7 @@ class BaseExchange(Streaming, ABC):
         #: it instead of closing it for every other holder (``close()`` still closes)
         self.pooled_by: object | None = None
         self._orders: OrderTracker | None = None
+        self._outcome_listeners: list[Callable[[BaseExchange, str, str], None]] = []
 
     # ------------------------------------------------------------------ identity
     @property
@@ -103,6 +104,16 @@ class BaseExchange(Streaming, ABC):
         if self._orders is None:
             self._orders = OrderTracker(self)
         return self._orders
+
+    def add_order_listener(self, listener: Callable[[BaseExchange, str, str], None]) -> None:
+        """Call ``listener(adapter, method, outcome)`` after every ``place_order``
+        (outcome ``placed``, ``refused`` or ``unknown``) and ``cancel_order`` (``canceled``
+        or ``refused``): for metrics."""
+        self._outcome_listeners.append(listener)
+
+    def _order_outcome(self, method: str, outcome: str) -> None:
+        for listener in self._outcome_listeners:
+            listener(self, method, outcome)
 
     def _tracked(self, order: Order) -> Order:
         if self._orders is not None:

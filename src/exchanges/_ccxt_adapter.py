@@ -235,6 +235,46 @@ class CcxtExchange(CcxtCore):
         params: dict[str, Any] | None = None,
     ) -> Order:
         await self._prepare("place_order")
+        try:
+            order = await self._place(
+                symbol,
+                side,
+                type,
+                amount,
+                price,
+                trigger_price=trigger_price,
+                trailing_amount=trailing_amount,
+                time_in_force=time_in_force,
+                post_only=post_only,
+                reduce_only=reduce_only,
+                client_order_id=client_order_id,
+                params=params,
+            )
+        except OrderStateUnknown:
+            self._order_outcome("place_order", "unknown")
+            raise
+        except ExchangeError:
+            self._order_outcome("place_order", "refused")
+            raise
+        self._order_outcome("place_order", "placed")
+        return order
+
+    async def _place(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Number,
+        price: Number | None,
+        *,
+        trigger_price: Number | None,
+        trailing_amount: Number | None,
+        time_in_force: TimeInForce | str | None,
+        post_only: bool,
+        reduce_only: bool,
+        client_order_id: str | None,
+        params: dict[str, Any] | None,
+    ) -> Order:
         request = self.prepare_order(
             symbol,
             side,
@@ -422,7 +462,13 @@ class CcxtExchange(CcxtCore):
         await self._prepare("cancel_order")
         self.market(symbol)
         async with self._in_flight():
-            return self._tracked(await self._cancel(order_id, symbol, params))
+            try:
+                order = await self._cancel(order_id, symbol, params)
+            except ExchangeError:
+                self._order_outcome("cancel_order", "refused")
+                raise
+        self._order_outcome("cancel_order", "canceled")
+        return self._tracked(order)
 
     async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any] | None) -> Order:
         try:
