@@ -60,7 +60,7 @@ from core._models import (
     Trade,
 )
 from core._redact import redact, register_secret
-from core._settings import Settings, get_settings
+from core._settings import Settings, get_settings, settings_reference
 from core._streams import (
     Channel,
     EventKind,
@@ -147,5 +147,6 @@ __all__ = [
     "protect_ccxt_loggers",
     "redact",
     "register_secret",
+    "settings_reference",
     "translate_errors",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args, get_origin
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -122,6 +122,37 @@ class Settings(BaseSettings):
         600.0, ge=0, description="Seconds between measurements of the offset to the venue's"
         " clock (adapters with credentials; also measured at connect); 0: at connect only."
     )  # fmt: skip
+
+
+def settings_reference() -> str:
+    """docs/configuration.md, generated from :class:`Settings` (a test keeps it current:
+    ``python -c "from core import settings_reference as r; print(r(), end='')" >
+    docs/configuration.md``)."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `core.Settings` by `core.settings_reference()`; do not edit by hand.",
+        "Every setting is read from the environment (or `.env`) as `EXCHANGES_<NAME>`;",
+        "`.env.example` lists them all with their defaults. Credentials are not settings:",
+        "see `docs/keys.md`.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if get_origin(annotation) is Literal:
+            kind = " / ".join(str(a) for a in get_args(annotation))
+        elif isinstance(annotation, type):
+            kind = annotation.__name__
+        else:
+            kind = str(annotation)
+        kind = kind.replace("typing.", "").replace("pathlib.", "").replace("|", "\\|")
+        default = "(none)" if field.default is None else f"`{field.default}`"
+        lines.append(
+            f"| `EXCHANGES_{name.upper()}` | {kind} | {default} | {field.description or ''} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,15 @@ import pytest
 import structlog
 from pydantic import ValidationError
 
-from core import MarketType, Settings, configure_logging, get_logger, redact, register_secret
+from core import (
+    MarketType,
+    Settings,
+    configure_logging,
+    get_logger,
+    redact,
+    register_secret,
+    settings_reference,
+)
 from core._logging import CCXT_LOGGERS, RedactingFilter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +112,9 @@ def test_venue_signature_headers_are_masked(header: str) -> None:
     )
     assert "c2VjcmV0dmFsdWU=" not in text
     assert "'Accept': 'json'" in text
+
+
+def test_configuration_reference_is_current() -> None:
+    # regenerate: python -c "from core import settings_reference as r; print(r(), end='')"
+    #   > docs/configuration.md
+    assert (ROOT / "docs" / "configuration.md").read_text() == settings_reference()
