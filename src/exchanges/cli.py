@@ -1,5 +1,9 @@
 """The ``exchanges`` command. Errors print one line and exit non-zero (``--debug`` for the
-traceback); ``--json`` prints machine-readable output."""
+traceback); ``--json`` prints machine-readable output. docs/cli.md lists every command.
+
+Venue commands live in their own modules: ``_cli_market`` (markets, ticker, book, trades),
+``_cli_account`` (balance), ``_cli_orders`` (order place/cancel/status), ``_cli_keys``
+(keys); ``_cli_common`` holds their shared options and how they open an adapter."""
 
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core import ExchangeError, configure_logging
+from core import ExchangeError, configure_logging, get_settings
+from exchanges._cli_account import balance
 from exchanges._cli_errors import fail, flags
 from exchanges._cli_keys import keys_app
+from exchanges._cli_market import book, markets, ticker, trades
+from exchanges._cli_orders import order_app
 
 app = typer.Typer(
     name="exchanges",
@@ -28,15 +35,25 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+for _command in (markets, ticker, book, trades, balance):
+    app.command()(_command)
+app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
 
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks on errors, and INFO log lines.")
+    ] = False,
 ) -> None:
     flags.debug = debug
-    configure_logging()
+    settings = get_settings()
+    if not debug and "log_level" not in settings.model_fields_set:
+        # A command's output is its result; the library's INFO lines (adapter ready, order
+        # sent) are for services. Warnings still show; EXCHANGES_LOG_LEVEL overrides.
+        settings = settings.model_copy(update={"log_level": "WARNING"})
+    configure_logging(settings)
 
 
 async def _venue_rows(names: list[str]) -> list[dict[str, Any]]:

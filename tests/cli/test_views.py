@@ -1,0 +1,116 @@
+"""The tables the commands print, rendered from records without a process or a venue
+(the subprocess tests cover the order preview and the order view end to end; these cover
+the other views and the JSON form of records, in milliseconds)."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from core import (
+    AssetBalance,
+    Balance,
+    Limits,
+    Market,
+    MarketType,
+    MinMax,
+    OrderBook,
+    Precision,
+    Side,
+    Ticker,
+    Trade,
+)
+from exchanges._cli_account import _nonzero, balance_view
+from exchanges._cli_common import plain
+from exchanges._cli_market import book_view, markets_view, ticker_view, trades_view
+
+TS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
+
+
+def text(table: Table) -> str:
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+def test_markets_view_shows_steps_digits_and_minimums() -> None:
+    steps = Market(
+        symbol="BTC/USDT",
+        id="BTCUSDT",
+        base="BTC",
+        quote="USDT",
+        type=MarketType.SPOT,
+        precision=Precision(amount=Decimal("0.00001"), price=Decimal("0.01")),
+        limits=Limits(amount=MinMax(min=Decimal("0.00001")), cost=MinMax(min=Decimal("5"))),
+    )
+    digits = Market(
+        symbol="XRP/USD",
+        id="tXRPUSD",
+        base="XRP",
+        quote="USD",
+        type=MarketType.SPOT,
+        active=False,
+        precision=Precision(amount_digits=8, price_digits=5),
+    )
+    out = text(markets_view("venue", [steps, digits]))
+    assert "venue: 2 markets" in out
+    assert "0.00001" in out
+    assert "XRP/USD (inactive)" in out
+    assert "5 digits" in out
+    assert json.loads(json.dumps(plain(steps)))["limits"]["cost"]["min"] == "5"
+
+
+def test_ticker_and_trades_views() -> None:
+    ticker = Ticker(symbol="BTC/USDT", timestamp=TS, bid=100.5, ask=101.0, last=100.75)
+    out = text(ticker_view("venue", ticker))
+    assert "100.5" in out
+    assert "0.5" in out  # the spread
+    assert "2023-11-14T22:13:20.000+00:00" in out
+
+    trades = [
+        Trade(symbol="BTC/USDT", id="7", timestamp=TS, price=100.5, amount=0.25, side=Side.BUY),
+        Trade(symbol="BTC/USDT", id=None, timestamp=None, price=101.0, amount=1.0),
+    ]
+    out = text(trades_view("venue", "BTC/USDT", trades))
+    assert "2 recent trades" in out
+    assert "buy" in out
+    assert "0.25" in out
+
+
+def test_book_view_pairs_levels_best_first() -> None:
+    book = OrderBook(
+        symbol="ETH/USDT",
+        bids=((3000.0, 1.5), (2999.99, 0.25), (2999.5, 3.0)),
+        asks=((3000.06, 0.75),),
+        timestamp=TS,
+    )
+    out = text(book_view("venue", book, depth=2))
+    assert "venue ETH/USDT: spread 0.06, mid 3000.03" in out  # no float noise
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert "1.5" in rows[0]
+    assert "3000.06" in rows[0]
+    assert "0.75" in rows[0]
+    assert "2999.99" in rows[1]
+    assert "2999.5" not in out  # depth 2
+    assert "at 2023-11-14T22:13:20.000+00:00" in out
+
+
+def test_balance_keeps_nonzero_assets_with_exact_numbers() -> None:
+    balance = Balance(
+        assets={
+            "USDT": AssetBalance(Decimal("0.00000001"), Decimal(0), Decimal("0.00000001")),
+            "XRP": AssetBalance(Decimal(0), Decimal(0), Decimal(0)),
+            "BTC": AssetBalance(Decimal("0.5"), Decimal("0.25"), Decimal("0.75")),
+        },
+        timestamp=TS,
+    )
+    held = _nonzero(balance)
+    assert list(held) == ["BTC", "USDT"]
+    out = text(balance_view("venue/main", balance.timestamp, held))
+    assert "2 non-zero balances" in out
+    assert "0.00000001" in out  # never 1E-8
+    assert plain(held)["USDT"] == {"free": "0.00000001", "used": "0", "total": "0.00000001"}
