@@ -22,6 +22,8 @@ class Feed(ABC, Generic[T]):
     can_stream: bool = True
     #: trade ids are consecutive integers per symbol, so a hole is visible (binance)
     sequential_ids: bool = False
+    #: incremented when records were lost where ids cannot show it (a cache overflow)
+    overflowed: int = 0
 
     @abstractmethod
     async def watch(self) -> Sequence[T]:

@@ -38,6 +38,8 @@ class Policy(Generic[T]):
     def __init__(self, key: StreamKey) -> None:
         self.key = key
         self.last: T | None = None
+        #: when the stream started (epoch ms): records before it are not owed
+        self.origin_ms = 0
 
     def accept(self, items: Sequence[T]) -> tuple[list[T], list[Hole]]:
         """The records to pass on (new, in order), and holes seen in the sequence."""
@@ -63,6 +65,10 @@ class Policy(Generic[T]):
     async def recover(self, feed: Feed[T]) -> tuple[list[T], Gap | None]:
         """After a reconnect: what the outage hid, read back over REST."""
         return [], None
+
+    async def poll(self, feed: Feed[T]) -> tuple[list[T], list[Hole]]:
+        """One REST poll (a polled stream): the new records, and holes seen."""
+        return self.accept(await feed.poll())
 
     async def repair(self, feed: Feed[T], hole: Hole) -> tuple[list[T], Gap]:
         raise NotImplementedError  # only sequential event channels report holes
@@ -198,6 +204,20 @@ class EventPolicy(Policy[T]):
                 return True
         return False
 
+    async def poll(self, feed: Feed[T]) -> tuple[list[T], list[Hole]]:
+        """Only what is newer than the last record passed on: a REST page of recent
+        records mostly repeats what was seen, and older ones must not come out of order.
+        The first poll of a stream sets the starting point (as a subscription does)."""
+        page = list(await feed.poll())
+        if self.last is None:  # nothing passed on yet: what happened since the start
+            return self.accept(self._since_origin(page))
+        if self.sequential and self._last_seq is not None:
+            newer = [i for i in page if _seq_of(getattr(i, "id", None)) > self._last_seq]
+        else:
+            mark = _stamp(self.last)
+            newer = [i for i in page if mark is None or (_stamp(i) or 0) >= mark]
+        return self.accept(newer)
+
     async def _pages(self, feed: Feed[T], cursor: T, stop: int | None) -> list[T] | None:
         """REST pages after ``cursor`` (at most MAX_BACKFILL_PAGES), up to id ``stop``."""
         got: list[T] = []
@@ -214,10 +234,15 @@ class EventPolicy(Policy[T]):
                 break
         return got
 
+    def _since_origin(self, page: Sequence[T]) -> list[T]:
+        origin = self.origin_ms
+        return [i for i in page if (_stamp(i) or 0) >= origin]
+
     async def recover(self, feed: Feed[T]) -> tuple[list[T], Gap | None]:
         last = self.last
-        if last is None:
-            return [], None
+        if last is None:  # the outage began before the first record: the recent ones
+            out, _holes = self.accept(self._since_origin(await feed.poll()))
+            return out, None
         page = await self._pages(feed, last, None)
         if page is None:
             return [], Gap(self.key, False, since=_stamp(last), reason="no REST backfill")
@@ -258,6 +283,19 @@ def _with_id(item: Any, item_id: str) -> Any:
     return None
 
 
+def order_is_newer(new: Order, old: Order) -> bool:
+    """Whether ``new`` moves the order forward (a final state is never replaced by an older
+    open read, nor a fill amount by a smaller one, nor a newer update by an older one)."""
+    if new == old:
+        return False
+    if old.status is not None and old.status.is_final:
+        return new.status is not None and new.status.is_final
+    if new.filled is not None and old.filled is not None and new.filled < old.filled:
+        return False
+    stamp_new, stamp_old = new.last_update_timestamp, old.last_update_timestamp
+    return not (stamp_new is not None and stamp_old is not None and stamp_new < stamp_old)
+
+
 class OrderPolicy(Policy[Order]):
     """Orders: one record per change; the open ones are tracked."""
 
@@ -273,7 +311,8 @@ class OrderPolicy(Policy[Order]):
     def accept(self, items: Sequence[Order]) -> tuple[list[Order], list[Hole]]:
         out: list[Order] = []
         for order in items:
-            if self.known.get(order.id) == order:
+            old = self.known.get(order.id)
+            if old is not None and not order_is_newer(order, old):
                 continue
             self.known[order.id] = order
             self.last = order
@@ -290,6 +329,11 @@ class OrderPolicy(Policy[Order]):
 
     def behind(self, rest: Sequence[Order], since_ms: int) -> bool:
         return False  # private streams are quiet by nature; the heartbeat guards them
+
+    async def poll(self, feed: Feed[Order]) -> tuple[list[Order], list[Hole]]:
+        """Polling reconciles too: an order that left the open list is looked up."""
+        out, _gap = await self.recover(feed)
+        return out, []
 
     async def recover(self, feed: Feed[Order]) -> tuple[list[Order], Gap | None]:
         before = {o.id: o for o in self.open_orders()}

@@ -103,13 +103,17 @@ class SupervisedStream(Generic[T]):
         self._watchdog_task: asyncio.Task[None] | None = None
         self._activity = time.monotonic()
         self._session_started_ms = 0
+        self._busy = False  # between a batch's arrival and its delivery (REST repairs)
         self._closing = False
+        self._closed = asyncio.Event()
+        self._detaching: set[asyncio.Task[None]] = set()
 
     def is_closing(self) -> bool:
         return self._closing
 
     # ------------------------------------------------------------------ subscribers
     def start(self) -> None:
+        self.policy.origin_ms = int(time.time() * 1000)
         loop = asyncio.get_running_loop()
         self._run_task = loop.create_task(self._run(), name=f"stream:{self.key}")
         if self.stale_after and self.feed.can_stream:
@@ -150,7 +154,9 @@ class SupervisedStream(Generic[T]):
 
         def later() -> None:
             if not self.is_closing():
-                loop.create_task(self.detach(sub), name=f"stream-detach:{self.key}")
+                task = loop.create_task(self.detach(sub), name=f"stream-detach:{self.key}")
+                self._detaching.add(task)
+                task.add_done_callback(self._detaching.discard)
 
         loop.call_soon_threadsafe(later)
 
@@ -251,8 +257,26 @@ class SupervisedStream(Generic[T]):
             self._set_state(StreamState.LIVE)
         items, holes = self.policy.accept(batch)
         if holes:
+            await self._deliver_repaired(items, holes)
+        else:
+            self._publish(items)
+        feed = self.feed
+        if feed.overflowed and not feed.sequential_ids:
+            feed.overflowed = 0
+            until = getattr(self.policy.last, "timestamp", None)
+            reason = "ccxt's cache overflowed between two reads: records were lost"
+            self._gap(Gap(self.key, False, until=until, reason=reason))
+
+    async def _deliver_repaired(self, items: list[T], holes: list[Hole]) -> None:
+        """Repair holes over REST, then deliver in order. The batch was accepted (its ids
+        are marked seen): it is delivered even if the repair is cut short."""
+        self._busy = True
+        try:
             items = await self._repair(items, holes)
-        self._publish(items)
+        finally:
+            self._busy = False
+            self._activity = time.monotonic()
+            self._publish(items)
 
     async def _repair(self, items: list[T], holes: list[Hole]) -> list[T]:
         found: list[T] = []
@@ -274,6 +298,8 @@ class SupervisedStream(Generic[T]):
         """After a reconnect: read back what the outage hid."""
         try:
             items, gap = await self.policy.recover(self.feed)
+        except FATAL:
+            raise
         except ExchangeError as exc:
             since = getattr(self.policy.last, "timestamp", None)
             items, gap = [], Gap(self.key, False, since=since, reason=f"backfill failed: {exc}")
@@ -288,7 +314,7 @@ class SupervisedStream(Generic[T]):
         settings = self.settings
         if not self.feed.can_stream:
             await self._poll(until=None, reason="the venue cannot stream this channel")
-            return
+            return  # closed, or failed
         attempt = 0
         sessions = 0
         while not self.is_closing():
@@ -330,6 +356,8 @@ class SupervisedStream(Generic[T]):
             delay = self._backoff(attempt, error)
             if attempt > settings.stream_fallback_after:
                 await self._poll(until=time.monotonic() + delay, reason="the stream keeps failing")
+                if self.state is StreamState.FAILED:
+                    return
             elif delay > 0:
                 await asyncio.sleep(delay)
 
@@ -374,7 +402,7 @@ class SupervisedStream(Generic[T]):
         interval = self.settings.stream_poll_interval
         while not self.is_closing() and (until is None or time.monotonic() < until):
             try:
-                batch = await self.feed.poll()
+                items, holes = await self.policy.poll(self.feed)
             except FATAL as exc:
                 self._fail(exc)
                 return
@@ -383,15 +411,16 @@ class SupervisedStream(Generic[T]):
                 log.warning("stream.poll_failed", venue=self.venue, stream=str(self.key),
                             error=self.counters.last_error)  # fmt: skip
             else:
-                self.counters.polls += 1
-                if batch:
-                    c = self.counters
+                c = self.counters
+                c.polls += 1
+                self._activity = time.monotonic()
+                if items or holes:
                     c.messages += 1
-                    self._activity = c.last_message_at = time.monotonic()
-                    items, holes = self.policy.accept(batch)
+                    c.last_message_at = self._activity
                     if holes:
-                        items = await self._repair(items, holes)
-                    self._publish(items)
+                        await self._deliver_repaired(items, holes)
+                    else:
+                        self._publish(items)
             wait = interval if until is None else min(interval, until - time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -407,8 +436,13 @@ class SupervisedStream(Generic[T]):
             if idle < budget:
                 await asyncio.sleep(budget - idle)
                 continue
-            if self.state not in (StreamState.LIVE, StreamState.CONNECTING, StreamState.STALE):
-                self._activity = time.monotonic()  # reconnecting or polling: not ours to judge
+            if self._busy or self.state not in (
+                StreamState.LIVE,
+                StreamState.CONNECTING,
+                StreamState.STALE,
+            ):
+                # repairing a hole, reconnecting or polling: not silence to judge
+                self._activity = time.monotonic()
                 continue
             if self.counters.messages != seen:
                 seen, strikes = self.counters.messages, 0
@@ -435,6 +469,8 @@ class SupervisedStream(Generic[T]):
         try:
             async with asyncio.timeout(self.settings.request_timeout):
                 rest = await self.feed.poll()
+        except ExchangeClosed:
+            return False  # shutting down: nothing to recover
         except (ExchangeError, TimeoutError) as exc:
             log.warning("stream.probe_failed", venue=self.venue, stream=str(self.key),
                         error=type(exc).__name__)  # fmt: skip
@@ -447,6 +483,9 @@ class SupervisedStream(Generic[T]):
         self._set_state(StreamState.FAILED, self.counters.last_error)
         for sub in self._subs:
             sub.end(exc)
+        watchdog = self._watchdog_task
+        if watchdog is not None and watchdog is not asyncio.current_task():
+            watchdog.cancel()
 
     # ------------------------------------------------------------------ shutdown
     def _tasks(self) -> Iterator[asyncio.Task[Any]]:
@@ -455,13 +494,29 @@ class SupervisedStream(Generic[T]):
                 yield task
         yield from self._dispatchers
 
-    async def close(self, *, unwatch: bool = False, grace: float = 5.0) -> None:
-        """Stop for good: cancel every task, end the subscribers, optionally un-watch."""
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def close(
+        self,
+        *,
+        unwatch: bool = False,
+        grace: float = 5.0,
+        spare: asyncio.Task[Any] | None = None,
+    ) -> None:
+        """Stop for good: cancel every task (but ``spare``: the task that asked, when it is
+        a subscriber's callback), end the subscribers, optionally un-watch."""
         if self.is_closing():
+            await self._closed.wait()
             return
         self._closing = True
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks() if t is not current and not t.done()]
+        try:
+            await self._shut(unwatch, grace, spare or asyncio.current_task())
+        finally:
+            self._closed.set()
+
+    async def _shut(self, unwatch: bool, grace: float, spare: asyncio.Task[Any] | None) -> None:
+        tasks = [t for t in self._tasks() if t is not spare and not t.done()]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -501,6 +556,7 @@ class Supervisor:
         self._make_policy = make_policy
         self._streams: dict[StreamKey, SupervisedStream[Any]] = {}
         self._listeners: list[EventListener] = []
+        self._closing: dict[StreamKey, SupervisedStream[Any]] = {}
         self._closed = False
 
     def add_listener(self, listener: EventListener) -> None:
@@ -516,6 +572,12 @@ class Supervisor:
             raise ExchangeClosed("subscribe: the adapter is closed", venue=self.venue)
         key = subscription.key
         stream = self._streams.get(key)
+        if stream is not None and stream.state.final and not stream.is_closing():
+            await stream.close()  # a failed stream: its tasks go before a new one starts
+        closing = self._closing.get(key)
+        if closing is not None:  # the last subscriber just left: let its un-watch finish
+            await closing.wait_closed()
+            stream = self._streams.get(key)
         if stream is None or stream.is_closing() or stream.state.final:
             feed = self._make_feed(key)
             stream = SupervisedStream(
@@ -537,6 +599,13 @@ class Supervisor:
     def _forget(self, stream: SupervisedStream[Any]) -> None:
         if self._streams.get(stream.key) is stream:
             del self._streams[stream.key]
+            self._closing[stream.key] = stream
+
+            def done(_: asyncio.Future[None]) -> None:
+                if self._closing.get(stream.key) is stream:
+                    del self._closing[stream.key]
+
+            asyncio.ensure_future(stream.wait_closed()).add_done_callback(done)
 
     def streams(self) -> list[SupervisedStream[Any]]:
         return list(self._streams.values())
@@ -545,8 +614,11 @@ class Supervisor:
         return Health(self.venue, self.account, tuple(s.health() for s in self._streams.values()))
 
     async def close(self, grace: float = 5.0) -> None:
+        """Close every stream. The calling task is spared: a callback may close its own
+        adapter."""
         self._closed = True
-        streams = list(self._streams.values())
+        streams = [*self._streams.values(), *self._closing.values()]
         self._streams.clear()
-        if streams:
-            await asyncio.gather(*(s.close(grace=grace) for s in streams))
+        spare = asyncio.current_task()
+        for stream in streams:
+            await stream.close(grace=grace, spare=spare)

@@ -165,8 +165,10 @@ class BaseExchange(Streaming, ABC):
         self._state = LifecycleState.CLOSING
         async with self._lifecycle_lock:
             try:
-                await self._close_streams()  # first: no stream may reconnect meanwhile
-                await self._close()
+                try:
+                    await self._close_streams()  # first: no stream may reconnect meanwhile
+                finally:
+                    await self._close()  # even when cancelled: sessions and sockets go
             finally:
                 self._state = LifecycleState.CLOSED
 

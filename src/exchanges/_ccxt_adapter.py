@@ -113,6 +113,11 @@ class CcxtExchange(CcxtCore):
     def _make_feed(self, key: StreamKey) -> Feed[Any]:
         return FEEDS[key.channel](self, key)
 
+    async def recent_trades(self, symbol: str) -> list[Trade]:
+        """The latest public trades, with the same ids the trade stream carries (how a
+        trade stream is polled and checked)."""
+        return await self.fetch_trades(symbol)
+
     async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
         """Public trades after ``after``, oldest first (one page): how a trade stream fills
         a hole. By default, trades since ``after``'s timestamp (the caller drops those

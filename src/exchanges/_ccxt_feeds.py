@@ -8,9 +8,11 @@ records once, and maps errors through :func:`core.translate_errors`.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NetworkError as CcxtNetworkError
 
 from core import (
@@ -19,12 +21,14 @@ from core import (
     Candle,
     ExchangeError,
     Fill,
+    NetworkError,
     Order,
     OrderBook,
     Ticker,
     Trade,
     convert,
     get_logger,
+    map_exception,
     translate_errors,
 )
 from core._feed import Feed
@@ -67,6 +71,8 @@ def fetch_method(channel: Channel) -> str:
 class CcxtFeed(Feed[T]):
     #: how far back :meth:`_pending` looks in ccxt's cache for records not yet passed on
     scan_limit = 1_000_000
+    #: the cache holds events (not one state): a marker evicted unread means records lost
+    tracks_overflow = False
 
     def __init__(self, adapter: CcxtExchange, key: StreamKey) -> None:
         self.key = key
@@ -76,10 +82,37 @@ class CcxtFeed(Feed[T]):
         self._method = _WATCH[key.channel]
         self.can_stream = adapter.capabilities.supports(self._method)
         self._last: Any = None  # the newest raw record passed on (compared by identity)
+        self._links: list[Any] | None = None  # the ccxt clients that served the last read
+
+    def _check_link(self) -> None:
+        """Fail if a connection that served the last read dropped since. ccxt would let
+        the next ``watch_*`` dial and resubscribe without a word, hiding the outage from
+        the supervisor (no reconnect counted, nothing backfilled)."""
+        links = self._links
+        if not links:
+            return
+        clients = self._client.clients or {}
+        for client in links:
+            if client.closed() or clients.get(client.url) is not client:
+                self._links = None
+                raise NetworkError(
+                    f"{self._venue}: the connection carrying {self.key} dropped between reads",
+                    venue=self._venue,
+                    method=self._method,
+                )
+
+    def _note_link(self) -> None:
+        if self._links is None:
+            clients = (self._client.clients or {}).values()
+            self._links = [c for c in clients if self._carries(c)] or None
 
     def _cache(self) -> Sequence[Any] | None:
         """ccxt's cache of this stream's raw records, oldest first (None: not kept)."""
         return None
+
+    #: times ccxt's cache evicted the last record passed on before it was read past it:
+    #: records were lost there (the supervisor reports a gap where ids cannot show it)
+    overflowed = 0
 
     def _pending(self) -> list[Any] | None:
         """Raw records ccxt received after the last ``watch()`` returned. ccxt resolves a
@@ -91,11 +124,19 @@ class CcxtFeed(Feed[T]):
         cache = self._cache()
         if not cache or cache[-1] is last:
             return None
+        self._check_link()
         out: list[Any] = []
+        found = False
         for n, item in enumerate(reversed(cache)):
-            if item is last or n >= self.scan_limit:
+            if item is last:
+                found = True
+                break
+            if n >= self.scan_limit:
+                found = True  # not looked further: candles are replaced in place
                 break
             out.append(item)
+        if not found and self.tracks_overflow:
+            self.overflowed += 1
         out.reverse()
         return out
 
@@ -105,12 +146,27 @@ class CcxtFeed(Feed[T]):
             self._last = cache[-1]
 
     async def _watched(self, awaitable: Awaitable[Any]) -> Any:
+        self._check_link()
         try:
             with translate_errors(self._venue, self._method):
-                return await awaitable
+                result = await awaitable
         except ExchangeError as exc:
+            self._links = None
             self._adapter._guard.observe(exc)  # Retry-After / ban end from the headers
             raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # ccxt failing inside its own error handling (binance raises KeyError while
+            # handling a refused key): the venue's error is in the chain
+            cause = _ccxt_cause(exc)
+            mapped = None if cause is None else map_exception(
+                cause, venue=self._venue, method=self._method
+            )  # fmt: skip
+            if mapped is None:
+                raise
+            self._links = None
+            raise mapped from None
+        self._note_link()
+        return result
 
     def reconnect(self, reason: str) -> bool:
         clients = list((getattr(self._client, "clients", None) or {}).values())
@@ -124,13 +180,15 @@ class CcxtFeed(Feed[T]):
         return bool(carriers)
 
     def _carries(self, client: Any) -> bool:
-        """Whether a ccxt WebSocket client carries this stream (its message hashes name
-        the symbol, or for a private stream the channel)."""
+        """Whether a ccxt WebSocket client carries this stream: one of its message hashes
+        names the symbol as a whole ``:``-separated part (``trade::BTC/USDT``), or for a
+        private stream the channel (``orders``, ``balance``, ``myTrades``)."""
         word = self.key.symbol or _PRIVATE_HASH_WORD.get(self.key.channel)
         if word is None:
             return False
+        pattern = re.compile(rf"(?:^|:){re.escape(word)}(?:$|::|:[A-Za-z]*$)")
         names = (*getattr(client, "subscriptions", {}), *getattr(client, "futures", {}))
-        return any(word in str(name) for name in names)
+        return any(pattern.search(str(name)) for name in names)
 
     async def connected(self) -> bool:
         await asyncio.sleep(0)  # let the pending watch() create its client
@@ -155,9 +213,21 @@ class CcxtFeed(Feed[T]):
 
 _PRIVATE_HASH_WORD = {
     Channel.BALANCE: "balance",
-    Channel.ORDERS: "order",
+    Channel.ORDERS: "orders",
     Channel.MY_TRADES: "myTrades",
 }
+
+
+def _ccxt_cause(exc: BaseException) -> BaseException | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CcxtBaseError):
+            found: BaseException = current
+            return found
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _camel(name: str) -> str:
@@ -184,6 +254,8 @@ class TickerFeed(CcxtFeed[Ticker]):
 
 
 class TradesFeed(CcxtFeed[Trade]):
+    tracks_overflow = True
+
     def __init__(self, adapter: CcxtExchange, key: StreamKey) -> None:
         super().__init__(adapter, key)
         self.sequential_ids = adapter.sequential_trade_ids
@@ -203,7 +275,7 @@ class TradesFeed(CcxtFeed[Trade]):
         return [trade(t) for t in raw]
 
     async def poll(self) -> Sequence[Trade]:
-        return await self._adapter.fetch_trades(str(self.key.symbol))
+        return await self._adapter.recent_trades(str(self.key.symbol))
 
     async def since(self, last: Trade) -> Sequence[Trade] | None:
         return await self._adapter.backfill_trades(str(self.key.symbol), last)
@@ -213,6 +285,7 @@ class OrderBookFeed(CcxtFeed[OrderBook]):
     async def watch(self) -> Sequence[OrderBook]:
         # ccxt keeps one book object per symbol, updated in sequence; one newer than the
         # last passed on (by its update id) is served without waiting for another update
+        self._check_link()
         book = (self._client.orderbooks or {}).get(self.key.symbol)
         if book is not None and self._last is not None:
             nonce = book.get("nonce")
@@ -278,6 +351,8 @@ class OrdersFeed(CcxtFeed[Order]):
 
 
 class MyTradesFeed(CcxtFeed[Fill]):
+    tracks_overflow = True
+
     def _cache(self) -> Sequence[Any] | None:
         cache: Sequence[Any] | None = self._client.myTrades
         return cache

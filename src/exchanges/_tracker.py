@@ -15,20 +15,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from core import Order, OrderNotFound, Subscription, get_logger
+from core._policies import order_is_newer
 
 if TYPE_CHECKING:
     from exchanges._base import BaseExchange
 
 log = get_logger(__name__)
-
-
-def _newer(new: Order, old: Order) -> bool:
-    if old.status is not None and old.status.is_final:
-        return new.status is not None and new.status.is_final and new != old
-    if new.filled is not None and old.filled is not None and new.filled < old.filled:
-        return False
-    stamp_new, stamp_old = new.last_update_timestamp, old.last_update_timestamp
-    return not (stamp_new is not None and stamp_old is not None and stamp_new < stamp_old)
 
 
 class OrderTracker:
@@ -63,7 +55,7 @@ class OrderTracker:
     # ------------------------------------------------------------------ feeding
     def update(self, order: Order) -> None:
         old = self._orders.get(order.id)
-        if old is not None and not _newer(order, old):
+        if old is not None and not order_is_newer(order, old):
             return
         self._orders[order.id] = order
         if old is None and order.status is not None and order.status.is_final:

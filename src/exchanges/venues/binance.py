@@ -94,28 +94,33 @@ class BinanceExchange(CcxtExchange):
             "fetchMarkets": {"types": [self._sub_type]},
         }
 
-    async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
-        """Trades from the id after ``after`` (``historicalTrades``: trade ids, as the
-        stream's; ``fetch_trades`` would serve aggregate-trade ids)."""
-        if after.id is None or not after.id.isdigit():
-            return await super().backfill_trades(symbol, after)
-        method = {
-            MarketType.SPOT: "publicGetHistoricalTrades",
-            MarketType.MARGIN: "publicGetHistoricalTrades",
-        }.get(self._market_type)
-        if method is None:
-            method = (
-                "fapiPublicGetHistoricalTrades"
-                if self._sub_type == "linear"
-                else ("dapiPublicGetHistoricalTrades")
-            )
+    def _trades_method(self, historical: bool) -> str:
+        """ccxt's implicit method serving trade ids (not aggregate ids) for this family."""
+        name = "HistoricalTrades" if historical else "Trades"
+        if self._market_type in (MarketType.SPOT, MarketType.MARGIN):
+            return f"publicGet{name}"
+        return f"fapiPublicGet{name}" if self._sub_type == "linear" else f"dapiPublicGet{name}"
+
+    async def _trade_ids_read(self, symbol: str, params: dict[str, Any]) -> list[Trade]:
         await self._prepare("fetch_trades")
         self.market(symbol)
-        params = {"fetchTradesMethod": method, "fromId": int(after.id) + 1}
         raw = await self._read(
             "fetch_trades", self._client.fetch_trades, symbol, None, 1000, params
         )
         return [convert.trade(t) for t in raw]
+
+    async def recent_trades(self, symbol: str) -> list[Trade]:
+        """The latest trades by trade id (``/trades``): ``fetch_trades`` serves aggregate
+        trades, whose ids are not the stream's."""
+        return await self._trade_ids_read(symbol, {"fetchTradesMethod": self._trades_method(False)})
+
+    async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
+        """Trades from the id after ``after`` (``historicalTrades``: trade ids, as the
+        stream's)."""
+        if after.id is None or not after.id.isdigit():
+            return await super().backfill_trades(symbol, after)
+        params = {"fetchTradesMethod": self._trades_method(True), "fromId": int(after.id) + 1}
+        return await self._trade_ids_read(symbol, params)
 
     def _order_params(
         self, order: OrderRequest, extra: Mapping[str, Any]
