@@ -106,7 +106,8 @@ class Session:
         self._factory = ExchangeFactory(key_manager=key_manager)
 
     def run(self, coro: Coroutine[Any, Any, T], doing: str) -> T:
-        if not console.is_terminal:
+        """Run ``coro``; a spinner says ``doing`` meanwhile (none when empty: live views)."""
+        if not doing or not console.is_terminal:
             return self._runner.run(coro)
         with console.status(f"{doing}..."):
             return self._runner.run(coro)
@@ -190,8 +191,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(plain(data), indent=2))
+def print_json(data: Any, *, compact: bool = False) -> None:
+    """JSON on stdout: indented, or one object a line (``compact``, for streams)."""
+    if compact:
+        typer.echo(json.dumps(plain(data), separators=(",", ":")))
+    else:
+        typer.echo(json.dumps(plain(data), indent=2))
 
 
 def num(value: Decimal | float | int | None) -> str:

@@ -1,9 +1,8 @@
 """``exchanges markets | ticker | book | trades``: public market data, one REST read each.
 
 Each command fetches, then hands the record to a ``*_view`` function that builds the rich
-table. Those views are the place for ``--watch`` once the supervised streams land: a
-watch loop would render each update of ``stream_order_book`` / ``stream_trades`` with the
-same view inside a ``rich.live.Live`` (see :func:`book` and :func:`trades`).
+table. ``--watch`` renders each update of ``stream_order_book`` / ``stream_trades`` with the
+same view inside a ``rich.live.Live`` (``_cli_watch``).
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from exchanges._cli_common import (
     session,
     when,
 )
+from exchanges._cli_watch import Count, Seconds, Watch, watch_book, watch_trades
 
 Depth = Annotated[int, typer.Option("--depth", min=1, help="Levels per side.")]
 Limit = Annotated[int, typer.Option("--limit", min=1, help="How many recent trades.")]
@@ -141,7 +141,7 @@ def ticker(
 
 # ---------------------------------------------------------------------- order book
 def book_view(venue: str, book: OrderBook, depth: int) -> Table:
-    """Bids and asks side by side, best first. (Also the view for a future ``--watch``.)"""
+    """Bids and asks side by side, best first (also the ``--watch`` view)."""
     title = f"{venue} {book.symbol}"
     if book.bids and book.asks:
         best_bid, best_ask = Decimal(repr(book.bids[0][0])), Decimal(repr(book.asks[0][0]))
@@ -175,13 +175,18 @@ def book(
     sandbox: Sandbox = False,
     keys_file: KeysFile = None,
     as_json: AsJson = False,
+    watch: Watch = False,
+    count: Count = None,
+    seconds: Seconds = None,
 ) -> None:
-    """Show the order book: one REST snapshot, DEPTH levels per side."""
+    """Show the order book: one REST snapshot, DEPTH levels per side; with --watch, the
+    supervised stream's updates (one JSON object a line with --json)."""
     target = Target(venue, account, market_type, endpoint, sandbox, keys_file)
     with session(target) as s:
         ex = s.open()
-        # --watch goes here once streaming lands: a loop over ex.stream_order_book(symbol)
-        # rendering book_view in a rich Live (and one JSON object a line with --json).
+        if watch:
+            s.run(watch_book(ex, symbol, depth, as_json, count, seconds, book_view), "")
+            return
         snapshot = s.run(ex.fetch_order_book(symbol, limit=depth), f"fetching the {symbol} book")
     if as_json:
         data = plain(snapshot)
@@ -193,7 +198,7 @@ def book(
 
 # ---------------------------------------------------------------------- trades
 def trades_view(venue: str, symbol: str, rows: list[Trade]) -> Table:
-    """Recent public trades, oldest first. (Also the view for a future ``--watch``.)"""
+    """Recent public trades, oldest first (also the ``--watch`` view)."""
     table = Table(title=f"{venue} {symbol}: {len(rows)} recent trades")
     table.add_column("time (UTC)")
     table.add_column("side")
@@ -219,13 +224,18 @@ def trades(
     sandbox: Sandbox = False,
     keys_file: KeysFile = None,
     as_json: AsJson = False,
+    watch: Watch = False,
+    count: Count = None,
+    seconds: Seconds = None,
 ) -> None:
-    """Show recent public trades (one REST read)."""
+    """Show recent public trades (one REST read); with --watch, every new trade from the
+    supervised stream (the last LIMIT in the table; one JSON object a line with --json)."""
     target = Target(venue, account, market_type, endpoint, sandbox, keys_file)
     with session(target) as s:
         ex = s.open()
-        # --watch goes here once streaming lands: a loop over ex.stream_trades(symbol)
-        # adding rows to trades_view in a rich Live (one JSON object a line with --json).
+        if watch:
+            s.run(watch_trades(ex, symbol, limit, as_json, count, seconds, trades_view), "")
+            return
         rows = s.run(ex.fetch_trades(symbol, limit=limit), f"fetching {symbol} trades")
     rows = rows[-limit:]
     if as_json:

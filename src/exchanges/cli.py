@@ -27,6 +27,7 @@ from exchanges._cli_errors import fail, flags
 from exchanges._cli_keys import keys_app
 from exchanges._cli_market import book, markets, ticker, trades
 from exchanges._cli_orders import order_app
+from exchanges._cli_watch import health
 
 app = typer.Typer(
     name="exchanges",
@@ -35,7 +36,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-for _command in (markets, ticker, book, trades, balance):
+for _command in (markets, ticker, book, trades, balance, health):
     app.command()(_command)
 app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")

@@ -1,0 +1,213 @@
+"""Live views on supervised streams: ``book --watch``, ``trades --watch`` and ``health``.
+
+Each runs until ``--count`` updates, ``--seconds`` elapse, Ctrl-C (exit 130, like every
+command) or SIGTERM (a clean stop, exit 0). With ``--json`` each update is one JSON object
+a line; otherwise a rich live table is redrawn in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from core import OrderBook, Subscription, Trade
+from exchanges._base import BaseExchange
+from exchanges._cli_common import (
+    AsJson,
+    Endpoint,
+    KeysFile,
+    MarketTypeOption,
+    PublicAccount,
+    Sandbox,
+    Target,
+    Venue,
+    console,
+    plain,
+    print_json,
+    session,
+)
+
+Watch = Annotated[bool, typer.Option("--watch", "-w", help="Follow live updates.")]
+Count = Annotated[
+    int | None, typer.Option("--count", min=1, help="With --watch: stop after this many updates.")
+]
+Seconds = Annotated[
+    float | None, typer.Option("--seconds", min=0.1, help="With --watch: stop after this long.")
+]
+
+
+@contextlib.contextmanager
+def _until_sigterm() -> Iterator[asyncio.Event]:
+    """An event set by SIGTERM while the block runs (where the loop supports signals)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        installed = True
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        installed = False
+    try:
+        yield stop
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _follow(
+    updates: AsyncIterator[Any],
+    show: Callable[[Any], None],
+    count: int | None,
+    seconds: float | None,
+) -> int:
+    """Call ``show`` for each update until a bound or SIGTERM; returns how many."""
+    shown = 0
+    with _until_sigterm() as stop:
+        stopping = asyncio.ensure_future(stop.wait())
+        deadline = None if seconds is None else time.monotonic() + seconds
+        try:
+            while count is None or shown < count:
+                step = asyncio.ensure_future(anext(updates))
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                done, _ = await asyncio.wait(
+                    {step, stopping}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                )
+                if step not in done:
+                    step.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                        await step
+                    break
+                try:
+                    show(step.result())
+                except StopAsyncIteration:
+                    break
+                shown += 1
+        finally:
+            stopping.cancel()
+    return shown
+
+
+async def watch_book(
+    ex: BaseExchange,
+    symbol: str,
+    depth: int,
+    as_json: bool,
+    count: int | None,
+    seconds: float | None,
+    view: Callable[[str, OrderBook, int], Table],
+) -> None:
+    async with ex.stream_order_book(symbol) as stream:
+        if as_json:
+
+            def emit(book: OrderBook) -> None:
+                data = plain(book)
+                data["bids"], data["asks"] = data["bids"][:depth], data["asks"][:depth]
+                print_json(data, compact=True)
+
+            await _follow(stream, emit, count, seconds)
+            return
+        with Live(console=console, refresh_per_second=8, transient=False) as live:
+            await _follow(
+                stream, lambda book: live.update(view(ex.id, book, depth)), count, seconds
+            )
+
+
+async def watch_trades(
+    ex: BaseExchange,
+    symbol: str,
+    limit: int,
+    as_json: bool,
+    count: int | None,
+    seconds: float | None,
+    view: Callable[[str, str, list[Trade]], Table],
+) -> None:
+    async with ex.stream_trades(symbol) as stream:
+        if as_json:
+            await _follow(stream, lambda t: print_json(plain(t), compact=True), count, seconds)
+            return
+        recent: deque[Trade] = deque(maxlen=limit)
+
+        def show(trade: Trade) -> None:
+            recent.append(trade)
+            live.update(view(ex.id, symbol, list(recent)))
+
+        with Live(console=console, refresh_per_second=8) as live:
+            await _follow(stream, show, count, seconds)
+
+
+def health(
+    venue: Venue,
+    symbols: Annotated[list[str], typer.Argument(help="Symbols whose streams to check.")],
+    seconds: Annotated[
+        float, typer.Option("--seconds", min=0.5, help="How long to follow them.")
+    ] = 5.0,
+    market_type: MarketTypeOption = None,
+    account: PublicAccount = None,
+    endpoint: Endpoint = None,
+    sandbox: Sandbox = False,
+    keys_file: KeysFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Follow the ticker, trade and book streams of SYMBOLS for a while, then show each
+    stream's state, messages, reconnects and gaps (a service reads the same from
+    ``ex.health()`` or the Prometheus metrics)."""
+    target = Target(venue, account, market_type, endpoint, sandbox, keys_file)
+    with session(target) as s:
+        ex = s.open()
+        rows = s.run(_probe_streams(ex, symbols, seconds), f"following {len(symbols)} symbols")
+    if as_json:
+        print_json(rows)
+    else:
+        table = Table(title=f"{venue}: streams after {seconds:g} s")
+        for column in rows[0] if rows else ():
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(v) for v in row.values()))
+        console.print(table)
+    if any(row["state"] not in ("live", "polling") for row in rows):
+        raise typer.Exit(1)
+
+
+async def _probe_streams(
+    ex: BaseExchange, symbols: list[str], seconds: float
+) -> list[dict[str, Any]]:
+    subs: list[Subscription[Any]] = []
+    try:
+        for symbol in symbols:
+            subs.append(await ex.subscribe_ticker(symbol, _ignore))
+            subs.append(await ex.subscribe_trades(symbol, _ignore))
+            subs.append(await ex.subscribe_order_book(symbol, _ignore))
+        with _until_sigterm() as stop, contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        rows = []
+        for sub in subs:
+            st = sub.stats
+            rows.append(
+                {
+                    "stream": str(sub.key),
+                    "state": st.state.value,
+                    "messages": st.messages,
+                    "reconnects": st.reconnects,
+                    "gaps_unrepaired": st.gaps_unrepaired,
+                    "last_message_age": None
+                    if st.last_message_age is None
+                    else round(st.last_message_age, 2),
+                    "last_error": st.last_error,
+                }
+            )
+        return rows
+    finally:
+        for sub in subs:
+            await sub.cancel()
+
+
+def _ignore(_item: object) -> None:
+    return None
