@@ -177,3 +177,18 @@ async def test_private_streams(sim: Simulator, ex: BinanceExchange) -> None:
     assert order.id in {o.id for o in streamed_orders}
     assert "USDT" in balance
     assert fills[-1].order_id == order.id
+
+
+async def test_bad_key_is_refused_once_not_retried(sim: Simulator) -> None:
+    bad = {"apiKey": "not-a-key-of-the-simulator", "secret": "wrong-secret-value"}
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=bad) as ex:
+        before = sim.limiter.used
+        with pytest.raises(AuthenticationError) as info:
+            await ex.fetch_balance()
+        one_call = sim.limiter.used - before
+        with pytest.raises(AuthenticationError):
+            await ex.fetch_balance()
+        assert sim.limiter.used - before == 2 * one_call  # each call sent once: no retry
+    assert one_call > 0
+    assert "wrong-secret-value" not in str(info.value)
+    assert "wrong-secret-value" not in repr(info.value)
