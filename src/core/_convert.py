@@ -6,6 +6,7 @@ Missing values stay ``None``; NaN and infinities (which some venues send) become
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -188,8 +189,9 @@ def ticker(raw: Raw) -> Ticker:
 
 
 def _levels(raw: Iterable[Sequence[Any]], limit: int | None) -> tuple[Level, ...]:
-    levels = tuple((float(level[0]), float(level[1])) for level in raw)
-    return levels[:limit] if limit is not None else levels
+    if limit is not None:
+        raw = itertools.islice(raw, limit)  # convert only the levels kept
+    return tuple((float(level[0]), float(level[1])) for level in raw)
 
 
 def order_book(

@@ -152,13 +152,17 @@ class EventPolicy(Policy[T]):
 
     events = True
 
-    def __init__(self, key: StreamKey, *, sequential: bool = False, memory: int = 50_000) -> None:
+    def __init__(
+        self, key: StreamKey, *, sequential: bool = False, memory: int | None = None
+    ) -> None:
         super().__init__(key)
         self.sequential = sequential
         self.duplicates = 0
         self._seen: set[str] = set()
         self._order: deque[str] = deque()
-        self._memory = memory
+        # ids remembered to drop duplicates (about 100 bytes each): enough for the overlap
+        # of a backfill with the stream; sequential ids need fewer (order shows the rest)
+        self._memory = memory or (5_000 if sequential else 20_000)
         self._last_seq: int | None = None
 
     def _fresh(self, item_id: str) -> bool:

@@ -98,8 +98,10 @@ class Settings(BaseSettings):
         " (ticker, book, balance) keep only the newest."
     )  # fmt: skip
     stream_cache_size: int = Field(
-        10_000, ge=1000, description="Records ccxt keeps per symbol between two reads (its"
-        " trade, candle and order caches; ccxt's own default is 1000)."
+        2_000, ge=1000, description="Records ccxt keeps per symbol between two reads (its"
+        " trade, candle and order caches; ccxt's own default is 1000). About 1.6 KB a trade:"
+        " 2000 is ~3 MB per busy symbol. A burst beyond it is repaired over REST (binance)"
+        " or reported as a gap."
     )  # fmt: skip
     keys_file: Path | None = Field(
         None, description="TOML file of named accounts' credentials (see docs/keys.md)."

@@ -120,6 +120,11 @@ class CcxtCore(BaseExchange):
             # one snapshot attempt per subscription: ccxt's own retries (3, back to back)
             # ignore Retry-After; the supervisor retries with backoff instead
             "watchOrderBook": {"maxRetries": 1},
+            # caches deep enough for bursts between two reads (ccxt.pro reads these from
+            # options; its default is 1000 records per symbol)
+            "tradesLimit": self._settings.stream_cache_size,
+            "ordersLimit": self._settings.stream_cache_size,
+            "OHLCVLimit": self._settings.stream_cache_size,
             **self._default_options(),
             **(options or {}),
         }
@@ -128,11 +133,8 @@ class CcxtCore(BaseExchange):
             "timeout": int(self._settings.request_timeout * 1000),
             "maxRetriesOnFailure": 0,  # writes are never retried blindly (field notes)
             # streams: our heartbeat (ccxt drops a link after two missed pongs; binance's
-            # default would take six minutes), and caches deep enough for bursts
+            # default would take six minutes)
             "streaming": {"keepAlive": int(self._settings.stream_heartbeat * 1000)},
-            "tradesLimit": self._settings.stream_cache_size,
-            "ordersLimit": self._settings.stream_cache_size,
-            "OHLCVLimit": self._settings.stream_cache_size,
             **creds,
             **(config or {}),
         }

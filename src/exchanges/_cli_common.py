@@ -122,7 +122,7 @@ class Session:
                 account=t.account,
                 market_type=t.market_type,
                 endpoint=t.endpoint,
-                sandbox=t.sandbox,
+                sandbox=t.sandbox or None,  # not asked: the EXCHANGES_SANDBOX setting
             ),
             f"connecting to {t.who}",
         )

@@ -176,11 +176,12 @@ class ExchangeFactory:
         account: str | None = None,
         market_type: MarketType | str | None = None,
         endpoint: str | None = None,
-        sandbox: bool = False,
+        sandbox: bool | None = None,
         **options: Any,
     ) -> BaseExchange:
         """A connected adapter for ``name`` (a registered venue or any ccxt.pro id), with
-        ``account``'s credentials, its markets loaded.
+        ``account``'s credentials, its markets loaded. ``sandbox``: the venue's testnet
+        (default: the ``EXCHANGES_SANDBOX`` setting).
 
         ``options`` naming a parameter of the adapter's constructor (binance's ``sub_type``,
         ``margin_mode``) go to it; the others are merged into ccxt's ``options``. All of
@@ -193,6 +194,8 @@ class ExchangeFactory:
             kind = MarketType.parse(market_type or settings.market_type, field="market_type")
         except ValueError as exc:
             raise ConfigurationError(str(exc), venue=venue) from None
+        if sandbox is None:
+            sandbox = settings.sandbox
         extra = _options_key(options)
         key: PoolKey = (venue, account, kind, endpoint, sandbox, extra)
         pooled = self._pool.get(key)

@@ -258,3 +258,20 @@ async def test_a_registered_venue_subclass_is_built_by_the_factory(
     finally:
         unregister("mybinance")
         await factory.close_all()
+
+
+async def test_the_sandbox_setting_reaches_adapters_the_factory_builds() -> None:
+    from core import Settings
+    from exchanges.simulator import Simulator
+
+    async with Simulator(seed=2, rate=0) as sim:
+        factory = ExchangeFactory(settings=Settings(sandbox=True))
+        try:
+            testnet = await factory.get_exchange("binance", endpoint=sim.endpoint)
+            live = await factory.get_exchange("binance", endpoint=sim.endpoint, sandbox=False)
+            assert isinstance(testnet, CcxtExchange)
+            assert isinstance(live, CcxtExchange)
+            assert testnet.sandbox
+            assert not live.sandbox
+        finally:
+            await factory.close_all()
