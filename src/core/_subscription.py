@@ -1,7 +1,8 @@
 """One subscriber of a supervised stream: its bounded queue, and the handle users hold.
 
-Each subscriber has its own queue, so a slow consumer never stalls the stream nor the other
-subscribers. **Overflow policy**: when a queue is full, its *oldest* items are dropped, the
+Each iterator and each ``async def`` callback has its own queue, so a slow consumer never
+stalls the stream nor the other subscribers (a plain function callback is called in line
+by the stream: it runs on the event loop either way). **Overflow policy**: when a queue is full, its *oldest* items are dropped, the
 drop is counted (``stats.dropped``) and reported as an ``OVERFLOW`` event naming how many
 (and, for records with ids, which). State channels (ticker, order book, balance) default to a
 queue of one: a slow reader always gets the newest state, never a backlog of old ones.
@@ -54,6 +55,7 @@ class Subscriber(Generic[T]):
         "callback_errors",
         "delivered",
         "dropped",
+        "inline",
         "latency",
         "maxsize",
     )
@@ -71,12 +73,18 @@ class Subscriber(Generic[T]):
         self.dropped = 0
         self.callback_errors = 0
         self.latency = Latency()
+        #: a plain (not async) callback, called by the stream itself: no queue, no task
+        self.inline: Callable[[T], object] | None = None
 
     @property
     def queued(self) -> int:
         return len(self._items)
 
     def push(self, items: Sequence[T], key: StreamKey, state: StreamState) -> None:
+        inline = self.inline
+        if inline is not None:
+            self._call(inline, items, key)
+            return
         queue = self._items
         queue.extend(items)
         over = len(queue) - self.maxsize
@@ -102,6 +110,26 @@ class Subscriber(Generic[T]):
                     )
                 )
         self._wake.set()
+
+    def _call(self, callback: Callable[[T], object], items: Sequence[T], key: StreamKey) -> None:
+        for item in items:
+            try:
+                result = callback(item)
+            except Exception:
+                self.callback_errors += 1
+                log.exception("subscription.callback_failed", stream=str(key))
+                continue
+            if inspect.isawaitable(result):
+                # a plain function that returned a coroutine: it cannot be awaited in line
+                if inspect.iscoroutine(result):
+                    result.close()
+                self.callback_errors += 1
+                log.error("subscription.callback_returned_awaitable", stream=str(key),
+                          hint="pass an async def callback")  # fmt: skip
+        self.delivered += len(items)
+        stamp = _stamp(items[-1]) if items else None
+        if stamp is not None:
+            self.latency.add(time.time() * 1000 - stamp)
 
     def notify(self, event: StreamEvent) -> None:
         for listener in self._listeners:
@@ -160,7 +188,9 @@ class Subscriber(Generic[T]):
 class Subscription(Generic[T]):
     """A user's handle on a supervised stream: ``state``, ``stats``, ``cancel()``.
 
-    Returned by ``subscribe_*`` (a callback is called for each item, by a task of its own)
+    Returned by ``subscribe_*``: an ``async def`` callback is awaited for each item by a task
+    of its own, behind its own queue; a plain function is called in line by the stream (it
+    runs on the event loop either way, so it must be quick)
     and by ``stream_*`` (then it is also an async iterator: ``async for x in sub``). Leaving
     the ``async for`` early, or dropping the handle, releases it; ``cancel()`` does it at
     once. When the adapter closes, iteration ends; when the stream fails (a bad symbol,
@@ -194,9 +224,14 @@ class Subscription(Generic[T]):
     def bind(self, stream: SupervisedStream[T]) -> None:
         """Called by the supervisor once the subscriber is attached to ``stream``."""
         self._stream = stream
-        if self._callback is not None:
+        callback = self._callback
+        if callback is not None and not _is_async(callback):
+            # a plain function runs on the event loop whichever task calls it: the stream
+            # calls it in line, in order, sparing a queue and a task switch per batch
+            self._sub.inline = callback
+        elif callback is not None:
             self._task = asyncio.get_running_loop().create_task(
-                self._dispatch(self._callback), name=f"subscription:{self.key}"
+                self._dispatch(callback), name=f"subscription:{self.key}"
             )
         else:
             # an iterator dropped by its user (``break`` out of ``async for``) detaches
@@ -290,6 +325,11 @@ class Subscription(Generic[T]):
                 except Exception:
                     sub.callback_errors += 1
                     log.exception("subscription.callback_failed", stream=str(self.key))
+
+
+def _is_async(callback: Callable[..., Any]) -> bool:
+    call = getattr(callback, "__call__", None)  # noqa: B004 - async callable objects too
+    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)
 
 
 def _detach_later(stream: SupervisedStream[Any], sub: Subscriber[Any]) -> None:

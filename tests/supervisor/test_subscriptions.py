@@ -149,3 +149,31 @@ async def test_close_ends_iterators_and_leaves_no_task(sim: Simulator) -> None:
     assert stream.state is StreamState.CLOSED
     assert leftover_tasks() == []
     assert ex.health().streams == ()
+
+
+async def test_plain_callbacks_run_in_line_and_their_errors_are_counted(
+    sim: Simulator, ex: BinanceExchange
+) -> None:
+    got = Recorder[Trade]()
+    calls = 0
+
+    def flaky(trade: Trade) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug in the strategy")
+        got(trade)
+
+    async def forgot_async(trade: Trade) -> None:  # wrapped in a plain function by mistake
+        return None
+
+    sub = await ex.subscribe_trades("BTC/USDT", flaky)
+    wrong = await ex.subscribe_trades("BTC/USDT", lambda t: forgot_async(t))
+    await subscribed(sim, "btcusdt@trade")
+    sim.step("BTC/USDT", 3)
+    made = engine_trade_ids(sim, "BTC/USDT")
+    await got.until(lambda items: len(items) == len(made) - 1)
+    assert [t.id for t in got.items] == made[1:]  # the stream went on, in order
+    assert sub.stats.callback_errors == 1
+    assert sub.stats.delivered == len(made)
+    assert wrong.stats.callback_errors == len(made)  # each returned coroutine was refused
