@@ -2,9 +2,9 @@
 
 Each iterator and each ``async def`` callback has its own queue, so a slow consumer never
 stalls the stream nor the other subscribers (a plain function callback is called in line
-by the stream: it runs on the event loop either way). **Overflow policy**: when a queue is full, its *oldest* items are dropped, the
-drop is counted (``stats.dropped``) and reported as an ``OVERFLOW`` event naming how many
-(and, for records with ids, which). State channels (ticker, order book, balance) default to a
+by the stream: it runs on the event loop either way). **Overflow policy**: when a queue is
+full, its *oldest* items are dropped, the drop is counted (``stats.dropped``) and reported
+as an ``OVERFLOW`` event naming how many (and, for records with ids, which). State channels (ticker, order book, balance) default to a
 queue of one: a slow reader always gets the newest state, never a backlog of old ones.
 """
 
@@ -147,8 +147,9 @@ class Subscriber(Generic[T]):
         self._error = error
         self._wake.set()
 
-    async def get(self) -> T:
-        """The next item; ``StopAsyncIteration`` (or the stream's error) once ended."""
+    async def _ready(self) -> deque[T]:
+        """The queue once it holds something; ``StopAsyncIteration`` (or the stream's
+        error) once ended and drained."""
         items = self._items
         while not items:
             if self._ended:
@@ -157,7 +158,11 @@ class Subscriber(Generic[T]):
                 raise StopAsyncIteration
             self._wake.clear()
             await self._wake.wait()
-        item = items.popleft()
+        return items
+
+    async def get(self) -> T:
+        """The next item; ``StopAsyncIteration`` (or the stream's error) once ended."""
+        item = (await self._ready()).popleft()
         self.delivered += 1
         stamp = _stamp(item)
         if stamp is not None:
@@ -166,14 +171,7 @@ class Subscriber(Generic[T]):
 
     async def get_batch(self) -> list[T]:
         """Everything queued (at least one item): the callback dispatcher's read."""
-        items = self._items
-        while not items:
-            if self._ended:
-                if self._error is not None:
-                    raise self._error
-                raise StopAsyncIteration
-            self._wake.clear()
-            await self._wake.wait()
+        items = await self._ready()
         batch = list(items)
         items.clear()
         self.delivered += len(batch)
