@@ -4,8 +4,9 @@ Each iterator and each ``async def`` callback has its own queue, so a slow consu
 stalls the stream nor the other subscribers (a plain function callback is called in line
 by the stream: it runs on the event loop either way). **Overflow policy**: when a queue is
 full, its *oldest* items are dropped, the drop is counted (``stats.dropped``) and reported
-as an ``OVERFLOW`` event naming how many (and, for records with ids, which). State channels (ticker, order book, balance) default to a
-queue of one: a slow reader always gets the newest state, never a backlog of old ones.
+as an ``OVERFLOW`` event naming how many (and, for records with ids, which). State
+channels (ticker, order book, balance) default to a queue of one: a slow reader always gets
+the newest state, never a backlog of old ones.
 """
 
 from __future__ import annotations
