@@ -193,8 +193,10 @@ class EventPolicy(Policy[T]):
                     if last is not None and seq > last + 1:
                         holes.append((last + 1, seq - 1))
                     self._last_seq = seq
-            if self.last is None or not _older(item, self.last):
-                self.last = item
+        if out:  # batches come oldest first: the newest is the last one
+            newest = out[-1]
+            if self.last is None or not _older(newest, self.last):
+                self.last = newest
         return out, holes
 
     def behind(self, rest: Sequence[T], since_ms: int) -> bool:
