@@ -6,6 +6,7 @@ Missing values stay ``None``; NaN and infinities (which some venues send) become
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -207,12 +208,52 @@ def order_book(
     )
 
 
+def _slot_setters(cls: type, names: Sequence[str]) -> tuple[Any, ...]:
+    if tuple(f.name for f in dataclasses.fields(cls)) != tuple(names):
+        raise RuntimeError(f"{cls.__name__}'s fields changed: update its fast constructor")
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+_TRADE_SLOTS = _slot_setters(
+    Trade,
+    ("symbol", "id", "timestamp", "price", "amount", "side", "cost", "taker_or_maker"),
+)
+
+
+def _new_trade(
+    symbol: str,
+    trade_id: str | None,
+    timestamp: int | None,
+    price: float,
+    amount: float,
+    side: Side | None,
+    cost: float | None,
+    taker_or_maker: TakerOrMaker | None,
+    _new: Any = object.__new__,
+    _slots: tuple[Any, ...] = _TRADE_SLOTS,
+) -> Trade:
+    """``Trade(...)`` for the hottest path: the same frozen record, built through its slot
+    descriptors (a frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per
+    field: 1.4 µs against 0.8 here). A test holds it equal to ``Trade(...)``."""
+    obj: Trade = _new(Trade)
+    s0, s1, s2, s3, s4, s5, s6, s7 = _slots
+    s0(obj, symbol)
+    s1(obj, trade_id)
+    s2(obj, timestamp)
+    s3(obj, price)
+    s4(obj, amount)
+    s5(obj, side)
+    s6(obj, cost)
+    s7(obj, taker_or_maker)
+    return obj
+
+
 def trade(raw: Raw) -> Trade:
     get = raw.get
     trade_id = get("id")
     timestamp = get("timestamp")
     cost = get("cost")
-    return Trade(
+    return _new_trade(
         raw["symbol"],
         None if trade_id is None else str(trade_id),
         None if timestamp is None else int(timestamp),

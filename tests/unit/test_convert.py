@@ -121,3 +121,19 @@ def test_trade_candle_fill_position() -> None:
     assert fill.fee.cost == Decimal("0.1")
     position = convert.position({"symbol": "BTC/USDT:USDT", "side": "long", "contracts": 2})
     assert position.contracts == Decimal("2")
+
+
+def test_the_fast_trade_constructor_builds_the_same_frozen_record() -> None:
+    import dataclasses
+
+    from core import Side, TakerOrMaker, Trade
+    from core._convert import _new_trade
+
+    values = ("BTC/USDT", "42", 1_700_000_000_000, 50_000.5, 0.01, Side.SELL, 500.005,
+              TakerOrMaker.TAKER)  # fmt: skip
+    fast, slow = _new_trade(*values), Trade(*values)
+    assert fast == slow
+    assert hash(fast) == hash(slow)
+    assert repr(fast) == repr(slow)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.price = 1.0  # type: ignore[misc]
