@@ -164,9 +164,13 @@ class SupervisedStream(Generic[T]):
     def subscribers(self) -> int:
         return len(self._subs)
 
+    def _age(self) -> float | None:
+        """Seconds since the last message (None before the first)."""
+        at = self.counters.last_message_at
+        return None if at is None else time.monotonic() - at
+
     def stats_for(self, sub: Subscriber[T]) -> StreamStats:
         c = self.counters
-        age = None if c.last_message_at is None else time.monotonic() - c.last_message_at
         return StreamStats(
             key=self.key,
             state=self.state,
@@ -179,7 +183,7 @@ class SupervisedStream(Generic[T]):
             gaps_unrepaired=c.gaps_unrepaired,
             backfilled=c.backfilled,
             polls=c.polls,
-            last_message_age=age,
+            last_message_age=self._age(),
             last_error=c.last_error,
             subscribers=len(self._subs),
             delivered=sub.delivered,
@@ -192,9 +196,8 @@ class SupervisedStream(Generic[T]):
 
     def health(self) -> StreamHealth:
         c = self.counters
-        age = None if c.last_message_at is None else time.monotonic() - c.last_message_at
         return StreamHealth(
-            self.key, self.state, age, c.reconnects, c.gaps_unrepaired, len(self._subs),
+            self.key, self.state, self._age(), c.reconnects, c.gaps_unrepaired, len(self._subs),
             c.last_error,
         )  # fmt: skip
 

@@ -10,7 +10,8 @@ Construction, markets and lifecycle are in :class:`CcxtCore`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from core import (
@@ -240,8 +241,8 @@ class CcxtExchange(CcxtCore):
         params: dict[str, Any] | None = None,
     ) -> Order:
         await self._prepare("place_order")
-        try:
-            order = await self._place(
+        with self._placement_reported():
+            request = self.prepare_order(
                 symbol,
                 side,
                 type,
@@ -253,8 +254,29 @@ class CcxtExchange(CcxtCore):
                 post_only=post_only,
                 reduce_only=reduce_only,
                 client_order_id=client_order_id,
-                params=params,
             )
+            check_extra_params(params or {}, self._venue)
+            ccxt_type, ccxt_params = self._order_params(request, params or {})
+            log.info(
+                "order.send",
+                venue=self._venue,
+                account=self._account,
+                symbol=request.symbol,
+                side=request.side.value,
+                type=request.type.value,
+                amount=str(request.amount),
+                price=None if request.price is None else str(request.price),
+                client_order_id=request.client_order_id,
+            )
+            async with self._in_flight():
+                return self._tracked(await self._send(request, ccxt_type, ccxt_params))
+
+    @contextmanager
+    def _placement_reported(self) -> Iterator[None]:
+        """Report the placement's outcome to the order listeners: placed, refused (the
+        venue or our checks said no), unknown (:class:`core.OrderStateUnknown`)."""
+        try:
+            yield
         except OrderStateUnknown:
             self._order_outcome("place_order", "unknown")
             raise
@@ -262,52 +284,6 @@ class CcxtExchange(CcxtCore):
             self._order_outcome("place_order", "refused")
             raise
         self._order_outcome("place_order", "placed")
-        return order
-
-    async def _place(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: OrderType | str,
-        amount: Number,
-        price: Number | None,
-        *,
-        trigger_price: Number | None,
-        trailing_amount: Number | None,
-        time_in_force: TimeInForce | str | None,
-        post_only: bool,
-        reduce_only: bool,
-        client_order_id: str | None,
-        params: dict[str, Any] | None,
-    ) -> Order:
-        request = self.prepare_order(
-            symbol,
-            side,
-            type,
-            amount,
-            price,
-            trigger_price=trigger_price,
-            trailing_amount=trailing_amount,
-            time_in_force=time_in_force,
-            post_only=post_only,
-            reduce_only=reduce_only,
-            client_order_id=client_order_id,
-        )
-        check_extra_params(params or {}, self._venue)
-        ccxt_type, ccxt_params = self._order_params(request, params or {})
-        log.info(
-            "order.send",
-            venue=self._venue,
-            account=self._account,
-            symbol=request.symbol,
-            side=request.side.value,
-            type=request.type.value,
-            amount=str(request.amount),
-            price=None if request.price is None else str(request.price),
-            client_order_id=request.client_order_id,
-        )
-        async with self._in_flight():
-            return self._tracked(await self._send(request, ccxt_type, ccxt_params))
 
     async def _send(
         self, request: OrderRequest, ccxt_type: str, ccxt_params: dict[str, Any]

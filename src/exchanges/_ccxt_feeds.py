@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ccxt.base.errors import BaseError as CcxtBaseError
@@ -140,6 +140,17 @@ class CcxtFeed(Feed[T]):
         out.reverse()
         return out
 
+    async def _next(self, watch: Callable[[], Awaitable[Any]]) -> tuple[Any, bool]:
+        """The raw records ccxt received since the last read, from its cache at once, else
+        what ``watch()`` resolves with next; and whether they came from the cache."""
+        pending = self._pending()
+        if pending:
+            self._last = pending[-1]
+            return pending, True
+        raw = await self._watched(watch())
+        self._remember()
+        return raw, False
+
     def _remember(self) -> None:
         cache = self._cache()
         if cache:
@@ -241,13 +252,8 @@ class TickerFeed(CcxtFeed[Ticker]):
         return None if ticker is None else [ticker]
 
     async def watch(self) -> Sequence[Ticker]:
-        pending = self._pending()
-        if pending:
-            self._last = pending[-1]
-            return [convert.ticker(pending[-1])]
-        raw = await self._watched(self._client.watch_ticker(self.key.symbol))
-        self._remember()
-        return [convert.ticker(raw)]
+        raw, cached = await self._next(lambda: self._client.watch_ticker(self.key.symbol))
+        return [convert.ticker(raw[-1] if cached else raw)]
 
     async def poll(self) -> Sequence[Ticker]:
         return [await self._adapter.fetch_ticker(str(self.key.symbol))]
@@ -265,12 +271,7 @@ class TradesFeed(CcxtFeed[Trade]):
         return cache
 
     async def watch(self) -> Sequence[Trade]:
-        raw = self._pending()
-        if raw:
-            self._last = raw[-1]
-        else:
-            raw = await self._watched(self._client.watch_trades(self.key.symbol))
-            self._remember()
+        raw, _ = await self._next(lambda: self._client.watch_trades(self.key.symbol))
         trade = convert.trade
         return [trade(t) for t in raw]
 
@@ -310,12 +311,7 @@ class OhlcvFeed(CcxtFeed[Candle]):
 
     async def watch(self) -> Sequence[Candle]:
         key = self.key
-        raw = self._pending()
-        if raw:
-            self._last = raw[-1]
-        else:
-            raw = await self._watched(self._client.watch_ohlcv(key.symbol, key.timeframe))
-            self._remember()
+        raw, _ = await self._next(lambda: self._client.watch_ohlcv(key.symbol, key.timeframe))
         return [convert.candle(c) for c in raw]
 
     async def poll(self) -> Sequence[Candle]:
@@ -358,15 +354,10 @@ class MyTradesFeed(CcxtFeed[Fill]):
         return cache
 
     async def watch(self) -> Sequence[Fill]:
-        raw = self._pending()
-        if raw:
-            self._last = raw[-1]
-            symbol = self.key.symbol
-            if symbol is not None:
-                raw = [t for t in raw if t.get("symbol") == symbol]
-        else:
-            raw = await self._watched(self._client.watch_my_trades(self.key.symbol))
-            self._remember()
+        symbol = self.key.symbol
+        raw, cached = await self._next(lambda: self._client.watch_my_trades(symbol))
+        if cached and symbol is not None:  # ccxt's fill cache holds every symbol's
+            raw = [t for t in raw if t.get("symbol") == symbol]
         with self._adapter._reading("watch_my_trades"):
             return [convert.fill(t) for t in raw]
 

@@ -27,12 +27,11 @@ from exchanges._cli_common import (
     console,
     exact,
     num,
-    plain,
     print_json,
     session,
     when,
 )
-from exchanges._cli_watch import Count, Seconds, Watch, watch_book, watch_trades
+from exchanges._cli_watch import Count, Seconds, Watch, book_json, watch_book, watch_trades
 
 Depth = Annotated[int, typer.Option("--depth", min=1, help="Levels per side.")]
 Limit = Annotated[int, typer.Option("--limit", min=1, help="How many recent trades.")]
@@ -189,9 +188,7 @@ def book(
             return
         snapshot = s.run(ex.fetch_order_book(symbol, limit=depth), f"fetching the {symbol} book")
     if as_json:
-        data = plain(snapshot)
-        data["bids"], data["asks"] = data["bids"][:depth], data["asks"][:depth]
-        print_json(data)
+        print_json(book_json(snapshot, depth))
         return
     console.print(book_view(venue, snapshot, depth))
 

@@ -62,6 +62,13 @@ def _until_sigterm() -> Iterator[asyncio.Event]:
             loop.remove_signal_handler(signal.SIGTERM)
 
 
+def book_json(book: OrderBook, depth: int) -> dict[str, Any]:
+    """A book as JSON data, ``depth`` levels a side (the ``book`` command's, watched or not)."""
+    data: dict[str, Any] = plain(book)
+    data["bids"], data["asks"] = data["bids"][:depth], data["asks"][:depth]
+    return data
+
+
 async def _follow(
     updates: AsyncIterator[Any],
     show: Callable[[Any], None],
@@ -106,13 +113,9 @@ async def watch_book(
 ) -> None:
     async with ex.stream_order_book(symbol) as stream:
         if as_json:
-
-            def emit(book: OrderBook) -> None:
-                data = plain(book)
-                data["bids"], data["asks"] = data["bids"][:depth], data["asks"][:depth]
-                print_json(data, compact=True)
-
-            await _follow(stream, emit, count, seconds)
+            await _follow(
+                stream, lambda b: print_json(book_json(b, depth), compact=True), count, seconds
+            )
             return
         with Live(console=console, refresh_per_second=8, transient=False) as live:
             await _follow(

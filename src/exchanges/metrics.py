@@ -77,10 +77,9 @@ class _StreamCollector(Collector):
                     for s in StreamState:
                         state.add_metric([*labels, s.value], 1.0 if stream.state is s else 0.0)
                     c = stream.counters
-                    if c.last_message_at is not None:
-                        health = stream.health()
-                        if health.last_message_age is not None:
-                            age.add_metric(labels, health.last_message_age)
+                    last_age = stream.health().last_message_age
+                    if last_age is not None:
+                        age.add_metric(labels, last_age)
                     counters["messages"].add_metric(labels, c.messages)
                     counters["items"].add_metric(labels, c.items)
                     counters["reconnects"].add_metric(labels, c.reconnects)
