@@ -42,6 +42,7 @@ from exchanges._orders import (
     OrderRequest,
     ccxt_order_params,
 )
+from exchanges._ratelimit import Priority
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -225,17 +226,27 @@ class CcxtCore(BaseExchange):
             return await awaitable
 
     async def _read(
-        self, method: str, fn: Callable[..., Awaitable[T]], *args: Any, retry: bool = True
+        self,
+        method: str,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        retry: bool = True,
+        priority: Priority = Priority.READ,
     ) -> T:
-        """A REST read ``fn(*args)``: breaker, retries with backoff and Retry-After (unless
+        """A REST read ``fn(*args)``: breaker, pacing by ``priority`` (a stream's repairs
+        pass ``Priority.REPAIR``), retries with backoff and Retry-After (unless
         ``retry=False``: a caller that polls on its own), clock resync. Each attempt calls
         ``fn`` afresh."""
-        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=retry)
+        return await self._guard.call(
+            method, lambda: self._call(method, fn(*args)), retry=retry, priority=priority
+        )
 
     async def _write(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """A REST write ``fn(*args)``: breaker and clock resync (after a refused timestamp),
-        never a retry."""
-        return await self._guard.call(method, lambda: self._call(method, fn(*args)), retry=False)
+        never held back, never a retry."""
+        return await self._guard.call(
+            method, lambda: self._call(method, fn(*args)), retry=False, priority=Priority.ORDER
+        )
 
     @contextmanager
     def _reading(self, method: str) -> Iterator[None]:

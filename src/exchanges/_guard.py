@@ -50,7 +50,7 @@ from core import (
     is_retryable,
 )
 from exchanges._clock import ClockSync
-from exchanges._ratelimit import IpBudget, budget_for, venue_limits
+from exchanges._ratelimit import IpBudget, Priority, budget_for, venue_limits
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -202,12 +202,14 @@ class Guard:
         elif exc.retry_after is not None and budget.pause(exc.retry_after):
             budget.announce("retry_after", budget.paused_until, method=exc.method)
 
-    async def _pace(self, method: str, started: float) -> None:
+    async def _pace(self, method: str, started: float, priority: Priority) -> None:
         """Hold a read back while the route is slowed down (weight past the threshold, or a
-        429's Retry-After); raise :class:`core.RateLimited` when the wait would not fit."""
+        429's Retry-After); raise :class:`core.RateLimited` when the wait would not fit.
+        Repairs yield first: they wait from half the threshold on."""
+        threshold = self._threshold / 2 if priority is Priority.REPAIR else self._threshold
         while True:
             budget = self.budget
-            weight = budget.weight_wait(self.weight_limit, self._threshold)
+            weight = budget.weight_wait(self.weight_limit, threshold)
             pause = budget.pause_wait()
             delay = max(weight, pause)
             if delay <= 0:
@@ -248,17 +250,26 @@ class Guard:
         )
         return not too_long and is_retryable(exc)
 
-    async def call(self, method: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
+    async def call(
+        self,
+        method: str,
+        make: Callable[[], Awaitable[T]],
+        *,
+        retry: bool,
+        priority: Priority = Priority.READ,
+    ) -> T:
         """Run ``make()`` (a fresh awaitable per attempt, already translated into this
-        library's errors) under the breaker, pacing and retrying reads (``retry=True``),
-        resyncing the clock once."""
+        library's errors) under the breaker, resyncing the clock once. Reads and repairs
+        are paced by ``priority`` (orders are never held back) and retried when ``retry``."""
         try:
-            return await self._attempts(method, make, retry=retry)
+            return await self._attempts(method, make, retry=retry, priority=priority)
         except InvalidNonce:
             await self.resync_clock()
-            return await self._attempts(method, make, retry=retry)
+            return await self._attempts(method, make, retry=retry, priority=priority)
 
-    async def _attempts(self, method: str, make: Callable[[], Awaitable[T]], *, retry: bool) -> T:
+    async def _attempts(
+        self, method: str, make: Callable[[], Awaitable[T]], *, retry: bool, priority: Priority
+    ) -> T:
         policy = self.policy
         started = time.monotonic()
         retrying = AsyncRetrying(
@@ -278,8 +289,10 @@ class Guard:
         async for attempt in retrying:
             with attempt:
                 self.check(method)
-                if retry:
-                    await self._pace(method, started)
+                # reads are paced unless they poll on their own (retry=False: an order's
+                # settling lookups, a stream's polls); repairs always; orders never
+                if priority is Priority.REPAIR or (retry and priority is Priority.READ):
+                    await self._pace(method, started, priority)
                 try:
                     result = await make()
                 except ExchangeError as exc:

@@ -28,12 +28,22 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from core import get_logger
 
 log = get_logger(__name__)
+
+
+class Priority(IntEnum):
+    """Who goes first when the budget runs short: orders (never held back), then reads,
+    then repairs (a supervised stream's backfill and resync reads), which yield first."""
+
+    ORDER = 0
+    READ = 1
+    REPAIR = 2
 
 
 @dataclass(frozen=True, slots=True)
