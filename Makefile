@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m exchanges.demo
+	$(BIN)/python -m exchanges.cli.demo
 
 test: lint typecheck unit
 

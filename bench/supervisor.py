@@ -51,8 +51,8 @@ from core import (
 from core._policies import policy_for  # the supervised stream's parts, for layer_us
 from core._subscription import Subscriber
 from exchanges import BinanceExchange
+from exchanges.pytest_plugin import make_binance_client
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
-from exchanges.simulator.pytest_plugin import make_binance_client
 
 SYMBOL = "BTC/USDT"
 TRADE_STREAM = "btcusdt@trade"

@@ -48,8 +48,8 @@ from typing import Any
 
 from core import Settings, configure_logging
 from exchanges import BinanceExchange
+from exchanges.pytest_plugin import make_binance_client
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
-from exchanges.simulator.pytest_plugin import make_binance_client
 
 SYMBOL = "BTC/USDT"
 TRADE_STREAM = "btcusdt@trade"

@@ -17,7 +17,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from core._logging import get_logger
 from core._streams import (
@@ -29,14 +29,28 @@ from core._streams import (
     StreamStats,
 )
 
-if TYPE_CHECKING:
-    from core._supervisor import SupervisedStream
-
 T = TypeVar("T")
 log = get_logger(__name__)
 
 Callback = Callable[[T], Awaitable[None] | None]
 EventListener = Callable[[StreamEvent], None]
+
+
+class BoundStream(Protocol[T]):
+    """What a :class:`Subscription` needs of the supervised stream it is bound to
+    (:class:`core.SupervisedStream` is one; the supervisor sits above this module)."""
+
+    @property
+    def state(self) -> StreamState: ...
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    def stats_for(self, sub: Subscriber[T]) -> StreamStats: ...
+
+    async def detach(self, sub: Subscriber[T]) -> None: ...
+
+    def detach_soon(self, sub: Subscriber[T]) -> None: ...
 
 
 def _stamp(item: Any) -> int | None:
@@ -207,7 +221,7 @@ class Subscription(Generic[T]):
     ) -> None:
         self.key = key
         self._start_fn = start
-        self._stream: SupervisedStream[T] | None = None
+        self._stream: BoundStream[T] | None = None
         self._sub: Subscriber[T] = Subscriber(queue_size, [on_event] if on_event else [])
         self._callback = callback
         self._task: asyncio.Task[None] | None = None
@@ -220,7 +234,7 @@ class Subscription(Generic[T]):
     def subscriber(self) -> Subscriber[T]:
         return self._sub
 
-    def bind(self, stream: SupervisedStream[T]) -> None:
+    def bind(self, stream: BoundStream[T]) -> None:
         """Called by the supervisor once the subscriber is attached to ``stream``."""
         self._stream = stream
         callback = self._callback
@@ -331,6 +345,6 @@ def _is_async(callback: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(call)
 
 
-def _detach_later(stream: SupervisedStream[Any], sub: Subscriber[Any]) -> None:
+def _detach_later(stream: BoundStream[Any], sub: Subscriber[Any]) -> None:
     sub.end()
     stream.detach_soon(sub)

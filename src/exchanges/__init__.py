@@ -2,14 +2,24 @@
 and the factory.
 
 ``from exchanges import ExchangeFactory, BaseExchange`` (contract).
+
+The rooms, lowest first (each may import only the ones before it; docs/architecture.md):
+``simulator`` (a server, imports nothing of the library), ``_capabilities``, ``trading``,
+the interface (``_base``, ``_streaming``), ``ccxt`` (the generic adapter), ``factory``,
+``venues``, ``metrics`` and ``pytest_plugin``, this package, and ``cli`` on top.
 """
 
 from exchanges._base import BaseExchange, LifecycleState
 from exchanges._capabilities import Capabilities, Support
-from exchanges._ccxt_adapter import CcxtExchange, ccxt_venues
-from exchanges._factory import ExchangeFactory
-from exchanges._orders import ClientOrderIdRules, OrderRequest
-from exchanges._registry import adapter_class, register, registered, registered_venues
+from exchanges.ccxt import CcxtExchange, ccxt_venues
+from exchanges.factory import (
+    ExchangeFactory,
+    adapter_class,
+    register,
+    registered,
+    registered_venues,
+)
+from exchanges.trading import ClientOrderIdRules, OrderRequest
 from exchanges.venues import (
     BinanceExchange,
     CoinbaseExchange,

@@ -41,7 +41,7 @@ from core import (
 )
 from exchanges._capabilities import Capabilities
 from exchanges._streaming import Streaming
-from exchanges._tracker import OrderTracker
+from exchanges.trading._tracker import OrderTracker
 
 Number = Decimal | int | float | str
 

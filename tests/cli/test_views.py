@@ -24,9 +24,9 @@ from core import (
     Ticker,
     Trade,
 )
-from exchanges._cli_account import _nonzero, balance_view
-from exchanges._cli_common import plain
-from exchanges._cli_market import book_view, markets_view, ticker_view, trades_view
+from exchanges.cli._account import _nonzero, balance_view
+from exchanges.cli._common import plain
+from exchanges.cli._market import book_view, markets_view, ticker_view, trades_view
 
 TS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 

@@ -175,7 +175,7 @@ async def test_register_exchange_as_call_and_decorator() -> None:
     class Mine2(CcxtExchange):
         ccxt_id = "bybit"
 
-    from exchanges._registry import adapter_class, unregister
+    from exchanges.factory._registry import adapter_class, unregister
 
     try:
         assert adapter_class("mine-bybit") is Mine
@@ -245,7 +245,7 @@ async def test_adapter_parameters_pass_through_the_factory(factory: ExchangeFact
 async def test_a_registered_venue_subclass_is_built_by_the_factory(
     factory: ExchangeFactory,
 ) -> None:
-    from exchanges._registry import unregister
+    from exchanges.factory._registry import unregister
 
     @ExchangeFactory.register_exchange("mybinance")
     class MyBinance(BinanceExchange):

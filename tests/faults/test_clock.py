@@ -13,9 +13,9 @@ import pytest
 
 from core import OrderStatus, Settings
 from exchanges import BinanceExchange
-from exchanges._guard import Guard
-from exchanges._ratelimit import reset_budgets
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
+from exchanges.trading._guard import Guard
+from exchanges.trading._ratelimit import reset_budgets
 
 DEMO = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
 OTHER = {"apiKey": "second-account-key", "secret": "second-account-secret"}

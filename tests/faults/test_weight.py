@@ -16,9 +16,9 @@ import pytest
 
 from core import Banned, OrderStatus, RateLimited, Settings
 from exchanges import BinanceExchange
-from exchanges._guard import Guard, RetryPolicy
-from exchanges._ratelimit import IpBudget, budget_for, reset_budgets
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
+from exchanges.trading._guard import Guard, RetryPolicy
+from exchanges.trading._ratelimit import IpBudget, budget_for, reset_budgets
 
 DEMO = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
 OTHER = {"apiKey": "second-account-key", "secret": "second-account-secret"}

@@ -9,12 +9,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from exchanges.simulator import Simulator
-from exchanges.simulator.pytest_plugin import (  # noqa: F401 - fixtures
+from exchanges.pytest_plugin import (  # noqa: F401 - fixtures
     binance_client,
     make_binance_client,
     simulator,
 )
+from exchanges.simulator import Simulator
 
 
 @pytest.fixture

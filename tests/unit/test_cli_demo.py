@@ -32,7 +32,7 @@ def test_unknown_venue_is_one_line_and_exit_code_1() -> None:
 
 def test_demo_runs_against_the_simulator() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "exchanges.demo"],
+        [sys.executable, "-m", "exchanges.cli.demo"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,7 @@ import pytest
 
 from core import InvalidOrder, Limits, Market, MarketType, MinMax, OrderType, Precision, Side
 from exchanges import ClientOrderIdRules
-from exchanges._orders import ccxt_order_params, validate_order
+from exchanges.trading._orders import ccxt_order_params, validate_order
 
 BTC = Market(
     symbol="BTC/USDT",

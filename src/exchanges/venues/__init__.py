@@ -1,6 +1,6 @@
 """Thin venue subclasses: quirks only. Importing this package registers them."""
 
-from exchanges._registry import register
+from exchanges.factory._registry import register
 from exchanges.venues.binance import BinanceExchange
 from exchanges.venues.coinbase import CoinbaseExchange
 from exchanges.venues.kraken import KrakenExchange

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from core import ConfigurationError, MarketType, Trade, convert
-from exchanges._ccxt_adapter import CcxtExchange
-from exchanges._orders import ClientOrderIdRules, OrderRequest
+from exchanges.ccxt._adapter import CcxtExchange
+from exchanges.trading._orders import ClientOrderIdRules, OrderRequest
 from exchanges.venues.binance_endpoint import endpoint_urls
 
 SubType = Literal["linear", "inverse"]

@@ -10,8 +10,8 @@ Markets are not shared between accounts: ccxt loads each account's own fee tier 
 
 from __future__ import annotations
 
-from exchanges._ccxt_adapter import CcxtExchange
-from exchanges._orders import ClientOrderIdRules
+from exchanges.ccxt._adapter import CcxtExchange
+from exchanges.trading._orders import ClientOrderIdRules
 
 
 class CoinbaseExchange(CcxtExchange):

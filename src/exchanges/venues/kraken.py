@@ -16,8 +16,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from exchanges._capabilities import Support
-from exchanges._ccxt_adapter import CcxtExchange
-from exchanges._orders import ClientOrderIdRules
+from exchanges.ccxt._adapter import CcxtExchange
+from exchanges.trading._orders import ClientOrderIdRules
 
 
 class KrakenExchange(CcxtExchange):

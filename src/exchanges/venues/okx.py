@@ -8,8 +8,8 @@ Client order ids (``clOrdId``): 1 to 32 letters and digits.
 
 from __future__ import annotations
 
-from exchanges._ccxt_adapter import CcxtExchange
-from exchanges._orders import ClientOrderIdRules
+from exchanges.ccxt._adapter import CcxtExchange
+from exchanges.trading._orders import ClientOrderIdRules
 
 
 class OkxExchange(CcxtExchange):

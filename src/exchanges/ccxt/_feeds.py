@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NetworkError as CcxtNetworkError
@@ -33,9 +33,7 @@ from core import (
 )
 from core._feed import Feed
 from core._streams import Channel, StreamKey
-
-if TYPE_CHECKING:
-    from exchanges._ccxt_adapter import CcxtExchange
+from exchanges.ccxt._core import CcxtCore
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -74,7 +72,7 @@ class CcxtFeed(Feed[T]):
     #: the cache holds events (not one state): a marker evicted unread means records lost
     tracks_overflow = False
 
-    def __init__(self, adapter: CcxtExchange, key: StreamKey) -> None:
+    def __init__(self, adapter: CcxtCore, key: StreamKey) -> None:
         self.key = key
         self._adapter = adapter
         self._client: Any = adapter.raw
@@ -262,7 +260,7 @@ class TickerFeed(CcxtFeed[Ticker]):
 class TradesFeed(CcxtFeed[Trade]):
     tracks_overflow = True
 
-    def __init__(self, adapter: CcxtExchange, key: StreamKey) -> None:
+    def __init__(self, adapter: CcxtCore, key: StreamKey) -> None:
         super().__init__(adapter, key)
         self.sequential_ids = adapter.sequential_trade_ids
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from core import (
     AuthenticationError,
@@ -46,9 +46,9 @@ from core import (
 from core._feed import Feed
 from core._streams import StreamKey
 from exchanges._base import Number
-from exchanges._ccxt_core import CcxtCore, ccxt_venues, unknown_venue
-from exchanges._ccxt_feeds import FEEDS, fetch_method, watch_method
-from exchanges._orders import (
+from exchanges.ccxt._core import CcxtCore, ccxt_venues, unknown_venue
+from exchanges.ccxt._feeds import FEEDS, fetch_method, watch_method
+from exchanges.trading._orders import (
     OrderRequest,
     check_extra_params,
     order_from_response,
@@ -86,9 +86,6 @@ def _is_this_order(order: Order, request: OrderRequest) -> bool:
 class CcxtExchange(CcxtCore):
     """A ccxt.pro-backed adapter for one (venue, account, market type); see
     :class:`CcxtCore` for the constructor's arguments."""
-
-    #: the trade stream numbers trades 1, 2, 3... per symbol, so a hole is visible
-    sequential_trade_ids: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ supervised streams
     def _check_stream(self, key: StreamKey, method: str) -> None:

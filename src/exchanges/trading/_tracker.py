@@ -11,20 +11,33 @@ replaced by an older ``open`` read, nor a fill amount by a smaller one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from core import Order, OrderNotFound, Subscription, get_logger
 from core._policies import order_is_newer
-
-if TYPE_CHECKING:
-    from exchanges._base import BaseExchange
+from core._subscription import Callback
 
 log = get_logger(__name__)
 
 
+class OrderSource(Protocol):
+    """What the tracker reads orders from: an adapter (:class:`exchanges.BaseExchange`,
+    which sits above this module and owns a tracker)."""
+
+    async def subscribe_orders(
+        self, callback: Callback[Order], symbol: str | None = None, **options: Any
+    ) -> Subscription[Order]: ...
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    async def fetch_order_status(
+        self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> Order: ...
+
+
 class OrderTracker:
-    def __init__(self, exchange: BaseExchange, *, keep_closed: int = 1000) -> None:
+    def __init__(self, exchange: OrderSource, *, keep_closed: int = 1000) -> None:
         self._exchange = exchange
         self._orders: dict[str, Order] = {}
         self._keep_closed = keep_closed

@@ -38,8 +38,8 @@ from typing import (
 
 from core import ConfigurationError, MarketType, Settings, get_logger, get_settings
 from exchanges._base import BaseExchange
-from exchanges._ccxt_adapter import CcxtExchange
-from exchanges._registry import adapter_class, register
+from exchanges.ccxt._adapter import CcxtExchange
+from exchanges.factory._registry import adapter_class, register
 
 P = ParamSpec("P")
 R = TypeVar("R")

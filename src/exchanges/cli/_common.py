@@ -5,7 +5,7 @@ exactly as a service does), how they run, and how they print.
 A command runs in one :class:`Session`: an event loop kept across steps
 (:class:`asyncio.Runner`), so a command can load markets, stop to ask for confirmation
 with Ctrl-C still working, and then place an order on the same adapter. Errors from the
-library end the command with one line (:func:`exchanges._cli_errors.fail`), Ctrl-C with
+library end the command with one line (:func:`exchanges.cli._errors.fail`), Ctrl-C with
 exit code 130, and the factory closes every adapter on the way out.
 """
 
@@ -29,9 +29,9 @@ from rich.text import Text
 
 from core import ExchangeError, OrderStateUnknown
 from exchanges._base import BaseExchange
-from exchanges._cli_errors import fail, interrupted, stop
-from exchanges._cli_keys import KeysFile as KeysFile  # the keys commands' option, shared
-from exchanges._factory import ExchangeFactory
+from exchanges.cli._errors import fail, interrupted, stop
+from exchanges.cli._keys import KeysFile as KeysFile  # the keys commands' option, shared
+from exchanges.factory._factory import ExchangeFactory
 
 T = TypeVar("T")
 
@@ -223,7 +223,7 @@ def when(ms: int | None) -> str:
 
 def decimal_arg(value: str, field: str, venue: str) -> Decimal:
     """A positive amount or price typed on the command line, or exit naming the field."""
-    from exchanges._orders import to_positive_decimal
+    from exchanges.trading._orders import to_positive_decimal
 
     try:
         return to_positive_decimal(value.strip(), field, venue=venue)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,7 @@ from core import (
     MarketType,
     NotSupported,
     Settings,
+    Trade,
     convert,
     get_logger,
     get_settings,
@@ -35,14 +37,14 @@ from core import (
 )
 from exchanges._base import BaseExchange
 from exchanges._capabilities import Capabilities, Support
-from exchanges._credentials import CredentialSource, check_required, credential_config
-from exchanges._guard import Guard, RetryPolicy
-from exchanges._orders import (
+from exchanges.ccxt._credentials import CredentialSource, check_required, credential_config
+from exchanges.trading._guard import Guard, RetryPolicy
+from exchanges.trading._orders import (
     ClientOrderIdRules,
     OrderRequest,
     ccxt_order_params,
 )
-from exchanges._ratelimit import Priority
+from exchanges.trading._ratelimit import Priority
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -78,6 +80,8 @@ class CcxtCore(BaseExchange):
     share_markets: ClassVar[bool] = True
     #: corrections to ccxt's ``has`` for this venue (features ccxt builds but leaves unset)
     capability_overrides: ClassVar[Mapping[str, Support]] = {}
+    #: the trade stream numbers trades 1, 2, 3... per symbol, so a hole is visible
+    sequential_trade_ids: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -213,6 +217,15 @@ class CcxtCore(BaseExchange):
     ) -> tuple[str, dict[str, Any]]:
         """ccxt (type, params) for a validated order. Venues override for their quirks."""
         return ccxt_order_params(order, extra)
+
+    # ------------------------------------------------------------------ hooks for the feeds
+    @abstractmethod
+    async def recent_trades(self, symbol: str) -> list[Trade]:
+        """The latest public trades, with the ids the trade stream carries."""
+
+    @abstractmethod
+    async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
+        """Public trades after ``after``, oldest first: how a trade stream fills a hole."""
 
     # ------------------------------------------------------------------ plumbing
     def _require(self, method: str) -> None:

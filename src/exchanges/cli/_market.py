@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from core import Market, OrderBook, Ticker, Trade
-from exchanges._cli_common import (
+from exchanges.cli._common import (
     AsJson,
     Endpoint,
     KeysFile,
@@ -31,7 +31,7 @@ from exchanges._cli_common import (
     session,
     when,
 )
-from exchanges._cli_watch import Count, Seconds, Watch, book_json, watch_book, watch_trades
+from exchanges.cli._watch import Count, Seconds, Watch, book_json, watch_book, watch_trades
 
 Depth = Annotated[int, typer.Option("--depth", min=1, help="Levels per side.")]
 Limit = Annotated[int, typer.Option("--limit", min=1, help="How many recent trades.")]

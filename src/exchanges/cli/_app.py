@@ -1,9 +1,10 @@
 """The ``exchanges`` command. Errors print one line and exit non-zero (``--debug`` for the
 traceback); ``--json`` prints machine-readable output. docs/cli.md lists every command.
 
-Venue commands live in their own modules: ``_cli_market`` (markets, ticker, book, trades),
-``_cli_account`` (balance), ``_cli_orders`` (order place/cancel/status), ``_cli_keys``
-(keys); ``_cli_common`` holds their shared options and how they open an adapter."""
+Venue commands live in their own modules: ``_market`` (markets, ticker, book, trades),
+``_account`` (balance), ``_orders`` (order place/cancel/status), ``_keys`` (keys),
+``_watch`` (``--watch`` and health); ``_common`` holds their shared options and how they
+open an adapter."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ from rich.console import Console
 from rich.table import Table
 
 from core import ExchangeError, configure_logging, get_settings
-from exchanges._cli_account import balance
-from exchanges._cli_errors import fail, flags
-from exchanges._cli_keys import keys_app
-from exchanges._cli_market import book, markets, ticker, trades
-from exchanges._cli_orders import order_app
-from exchanges._cli_watch import health
+from exchanges.cli._account import balance
+from exchanges.cli._errors import fail, flags
+from exchanges.cli._keys import keys_app
+from exchanges.cli._market import book, markets, ticker, trades
+from exchanges.cli._orders import order_app
+from exchanges.cli._watch import health
 
 app = typer.Typer(
     name="exchanges",
@@ -227,7 +228,3 @@ def show_version() -> None:
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -7,7 +7,7 @@
   ``retry_after`` for the caller to decide.
 * **Writes** are never retried here: ``place_order`` settles a lost answer by client id.
 * **Rate limits** are per IP, so their state is shared by every adapter on the same route
-  to the venue (:mod:`exchanges._ratelimit`). After every REST answer the guard reads the
+  to the venue (:mod:`exchanges.trading._ratelimit`). After every REST answer the guard reads the
   used weight the venue reports (binance ``X-MBX-USED-WEIGHT-1M``). Past
   ``rate_limit_threshold`` of the limit, reads wait for the window to reset; after a 429,
   reads wait until its ``Retry-After`` has passed: all accounts on the route, not only the
@@ -17,7 +17,7 @@
   every call of every adapter on it fails at once with ``Banned.until``, and no request
   reaches the venue.
 * **Clock**: adapters with credentials measure the offset to the venue's clock at connect
-  and every ``clock_sync_interval`` seconds (:mod:`exchanges._clock`). A refused timestamp
+  and every ``clock_sync_interval`` seconds (:mod:`exchanges.trading._clock`). A refused timestamp
   (:class:`core.InvalidNonce`, binance -1021) still resyncs and retries once; writes too,
   since the venue refused the request.
 """
@@ -49,8 +49,8 @@ from core import (
     get_settings,
     is_retryable,
 )
-from exchanges._clock import ClockSync
-from exchanges._ratelimit import IpBudget, Priority, budget_for, venue_limits
+from exchanges.trading._clock import ClockSync
+from exchanges.trading._ratelimit import IpBudget, Priority, budget_for, venue_limits
 
 T = TypeVar("T")
 log = get_logger(__name__)

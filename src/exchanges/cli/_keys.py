@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from core import ExchangeError
-from exchanges._cli_errors import fail
+from exchanges.cli._errors import fail
 
 keys_app = typer.Typer(
     help="Manage stored credentials (never prints a secret).", no_args_is_help=True

@@ -1,6 +1,6 @@
 """pytest fixtures for testing against the simulator.
 
-Register with ``pytest_plugins = ["exchanges.simulator.pytest_plugin"]`` in a top-level
+Register with ``pytest_plugins = ["exchanges.pytest_plugin"]`` in a top-level
 ``conftest.py`` (or through the package's ``pytest11`` entry point). Fixtures:
 
 ``simulator_options``

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from core import NotSupported, Order, OrderNotFound, OrderType, Side, TimeInForce
 from exchanges._base import BaseExchange
-from exchanges._cli_common import (
+from exchanges.cli._common import (
     Account,
     AsJson,
     Endpoint,
@@ -40,8 +40,8 @@ from exchanges._cli_common import (
     session,
     when,
 )
-from exchanges._cli_errors import fail
-from exchanges._orders import OrderRequest
+from exchanges.cli._errors import fail
+from exchanges.trading._orders import OrderRequest
 
 order_app = typer.Typer(
     help="Place, cancel and look up orders (asks before sending).", no_args_is_help=True

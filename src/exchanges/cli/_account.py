@@ -7,7 +7,7 @@ from decimal import Decimal
 from rich.table import Table
 
 from core import AssetBalance, Balance
-from exchanges._cli_common import (
+from exchanges.cli._common import (
     Account,
     AsJson,
     Endpoint,

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from core import OrderBook, Subscription, Trade
 from exchanges._base import BaseExchange
-from exchanges._cli_common import (
+from exchanges.cli._common import (
     AsJson,
     Endpoint,
     KeysFile,

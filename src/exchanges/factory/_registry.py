@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from core import ConfigurationError
 from exchanges._base import BaseExchange
-from exchanges._ccxt_adapter import CcxtExchange, ccxt_venues
+from exchanges.ccxt._adapter import CcxtExchange, ccxt_venues
 
 A = TypeVar("A", bound=type[BaseExchange])
 
