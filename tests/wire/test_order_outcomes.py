@@ -108,12 +108,14 @@ async def test_refusals_stay_refusals(
 
 async def test_client_id_in_params_is_refused_before_sending(fake_venue: FakeVenue) -> None:
     async with adapter(fake_venue) as ex:
-        for key in ("newClientOrderId", "clientOrderId", "clOrdId"):
+        for key in ("newClientOrderId", "clientOrderId", "clOrdId", "client_oid", "CL-ORD-ID"):
             with pytest.raises(InvalidOrder) as info:
                 await ex.place_order(
                     "BTC/USDT", "buy", "limit", "0.01", "50000", params={key: "mine"}
                 )
-            assert info.value.field == "params"
+            assert info.value.field == f"params.{key}"
+            assert repr(key) in str(info.value)
+            assert "client_order_id" in str(info.value)
     assert fake_venue.requests == []
 
 
