@@ -10,6 +10,7 @@ Construction, markets and lifecycle are in :class:`CcxtCore`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -33,6 +34,7 @@ from core import (
     OrderBook,
     OrderNotFound,
     OrderStateUnknown,
+    OrderStatus,
     OrderType,
     Position,
     RateLimited,
@@ -89,6 +91,8 @@ class CcxtExchange(CcxtCore):
 
     #: the trade stream numbers trades 1, 2, 3... per symbol, so a hole is visible
     sequential_trade_ids: ClassVar[bool] = False
+    #: how many times a cancel whose answer was lost is sent again while settling it
+    CANCEL_RESENDS: ClassVar[int] = 3
 
     # ------------------------------------------------------------------ supervised streams
     def _check_stream(self, key: StreamKey, method: str) -> None:
@@ -374,16 +378,36 @@ class CcxtExchange(CcxtCore):
     async def _settle_cancel(
         self, order_id: str, symbol: str, params: Mapping[str, Any], cause: Exception
     ) -> Order:
-        """A cancel whose answer was lost: read the order until its state is final."""
+        """A cancel whose answer was lost (it may never have reached the venue): read the
+        order until its state is final, sending the cancel again (at most
+        ``CANCEL_RESENDS`` times) while the venue shows it open. A cancel sent twice cannot
+        trade; an :class:`OrderNotFound` to it means the order is gone, and the next read
+        gives its final state. Not final within ``settings.order_settle_timeout``:
+        :class:`OrderStateUnknown`."""
+        log.warning(
+            "order.cancel_settling", venue=self._venue, id=order_id, cause=type(cause).__name__
+        )
+        resends = 0
+
+        async def read_or_resend() -> Order:
+            nonlocal resends
+            order = await self._fetch_order(order_id, symbol, params, retry=False)
+            if order.status is not OrderStatus.OPEN or resends >= self.CANCEL_RESENDS:
+                return order
+            resends += 1
+            log.info("order.cancel_resent", venue=self._venue, id=order_id, attempt=resends)
+            with contextlib.suppress(OrderNotFound):  # gone meanwhile: read it next round
+                return await self._send_cancel(order_id, symbol, params)
+            return order
+
         found, lookups, last = await self._poll_order(
-            lambda: self._fetch_order(order_id, symbol, params, retry=False),
-            lambda order: order.status is not None and order.status.is_final,
+            read_or_resend, lambda order: order.status is not None and order.status.is_final
         )
         if found is not None:
             return found
         raise OrderStateUnknown(
             f"cancel_order outcome unknown after {cause.__class__.__name__}; order {order_id} "
-            f"not final after {lookups} lookup(s): {last}",
+            f"not final after {lookups} lookup(s) and {resends} cancel(s) sent again: {last}",
             venue=self._venue,
             method="cancel_order",
         ) from cause
@@ -467,13 +491,7 @@ class CcxtExchange(CcxtCore):
 
     async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any]) -> Order:
         try:
-            raw = await self._write(
-                "cancel_order",
-                self._client.cancel_order,
-                order_id,
-                symbol,
-                dict(params),
-            )
+            return await self._send_cancel(order_id, symbol, params)
         except OrderNotFound:
             # Filled or already cancelled before our cancel arrived: the venue no longer
             # knows it as open. Its final state is the answer (OrderNotFound if none).
@@ -481,8 +499,15 @@ class CcxtExchange(CcxtCore):
         except (RateLimited, InvalidNonce):
             raise  # refused: the order is as it was
         except TransientError as exc:
-            # The cancel may or may not have been applied: read the state until final.
+            # The cancel may or may not have reached the venue: settle it (a cancel may
+            # be sent again: it is idempotent).
             return await self._settle_cancel(order_id, symbol, params, exc)
+
+    async def _send_cancel(self, order_id: str, symbol: str, params: Mapping[str, Any]) -> Order:
+        """One cancel request, and the order's state it reports."""
+        raw = await self._write(
+            "cancel_order", self._client.cancel_order, order_id, symbol, dict(params)
+        )
         incomplete = raw.get("side") is None or raw.get("status") is None
         if incomplete and self._capabilities.supports("fetch_order_status"):
             # Some venues answer a cancel with the id only: read the order's state. (A
