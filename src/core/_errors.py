@@ -137,17 +137,9 @@ class PermissionDenied(AuthenticationError):
 
 
 class BadRequest(ExchangeError):
-    """The request is wrong and will fail again unchanged."""
+    """The request is wrong and will fail again unchanged.
 
-
-class BadSymbol(BadRequest):
-    """The symbol is unknown to the venue or inactive."""
-
-
-class InvalidOrder(BadRequest):
-    """The order was refused, by the venue or by the adapter's own checks before sending.
-
-    ``field`` names the offending argument when the adapter caught it.
+    ``field`` names the offending argument when the adapter caught it before sending.
     """
 
     def __init__(
@@ -160,6 +152,15 @@ class InvalidOrder(BadRequest):
     ):
         super().__init__(message, venue=venue, method=method)
         self.field = field
+
+
+class BadSymbol(BadRequest):
+    """The symbol is unknown to the venue or inactive."""
+
+
+class InvalidOrder(BadRequest):
+    """The order was refused, by the venue or by the adapter's own checks before sending
+    (then ``field`` names the offending argument)."""
 
 
 class OrderNotFound(InvalidOrder):

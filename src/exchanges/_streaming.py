@@ -33,9 +33,11 @@ from core._policies import Policy, policy_for
 from core._streams import Channel, Health, StreamKey, StreamState
 from core._subscription import Callback, EventListener, Subscription
 from core._supervisor import Supervisor
+from exchanges.trading._arguments import Arguments
 
 T = TypeVar("T")
 _STATE_CHANNELS = (Channel.TICKER, Channel.ORDER_BOOK, Channel.BALANCE)
+_SYMBOL_CHANNELS = (Channel.TICKER, Channel.TRADES, Channel.ORDER_BOOK, Channel.OHLCV)
 
 
 class SubscriptionGroup:
@@ -113,6 +115,13 @@ class Streaming:
         queue_size: int | None,
         on_event: EventListener | None,
     ) -> Subscription[T]:
+        check = Arguments(self.id, method)  # at the door: types here, markets at start
+        if key.channel in _SYMBOL_CHANNELS:
+            check.symbol(key.symbol)
+        else:
+            check.optional_symbol(key.symbol)
+        if key.channel is Channel.OHLCV:
+            check.text(key.timeframe, "timeframe")
         if stale_after is not None and stale_after <= 0:
             raise ValueError("stale_after: must be a positive number of seconds")
         if queue_size is None:
@@ -209,9 +218,10 @@ class Streaming:
     async def _for_symbols(
         self, method: str, channel: Channel, symbols: Iterable[str], callback: Any, options: Any
     ) -> SubscriptionGroup:
-        wanted = list(dict.fromkeys(symbols))
+        check = Arguments(self.id, method)
+        wanted = list(dict.fromkeys(check.symbols(symbols)))
         if not wanted:
-            raise ValueError("symbols: at least one symbol is required")
+            raise check.fail("symbols", "at least one symbol is required")
         subs: list[Subscription[Any]] = []
         try:
             for symbol in wanted:

@@ -91,6 +91,48 @@ async def test_a_cancel_that_times_out_is_settled_by_reading_the_order(sim: Simu
     assert truth.status.value == "CANCELED"
 
 
+async def test_a_cancel_reset_before_reaching_the_venue_is_sent_again(sim: Simulator) -> None:
+    settings = Settings(request_timeout=2, order_settle_timeout=5)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_bid = sim.state.book("BTC/USDT").bids.best()
+        assert best_bid is not None
+        order = await ex.place_order(
+            "BTC/USDT", "buy", "limit", Decimal("0.001"), best_bid * Decimal("0.9")
+        )
+        # the cancel's connection is reset, and again on aiohttp's own retry: it never
+        # reached the engine, and the order is plainly open
+        fault = sim.faults.reset_requests("DELETE /api/v3/order", count=2)
+        async with asyncio.timeout(5):
+            canceled = await ex.cancel_order(order.id, "BTC/USDT")
+        assert fault.count == 0
+    assert canceled.status is OrderStatus.CANCELED
+    [truth] = sim.state.orders(DEMO_API_KEY)
+    assert str(truth.order_id) == order.id
+    assert truth.status.value == "CANCELED"
+
+
+async def test_a_cancel_that_never_gets_through_is_resent_a_bounded_number_of_times(
+    sim: Simulator,
+) -> None:
+    settings = Settings(request_timeout=2, order_settle_timeout=3)
+    async with BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex:
+        best_bid = sim.state.book("BTC/USDT").bids.best()
+        assert best_bid is not None
+        order = await ex.place_order(
+            "BTC/USDT", "buy", "limit", Decimal("0.001"), best_bid * Decimal("0.9")
+        )
+        fault = sim.faults.reset_requests("DELETE /api/v3/order", count=100)
+        with pytest.raises(OrderStateUnknown) as info:
+            await ex.cancel_order(order.id, "BTC/USDT")
+        sends = 1 + ex.CANCEL_RESENDS
+        assert 100 - fault.count == 2 * sends  # each send: reset, and reset on aiohttp's retry
+        assert f"{ex.CANCEL_RESENDS} cancel(s) sent again" in str(info.value)
+        sim.faults.clear()
+        [truth] = sim.state.orders(DEMO_API_KEY)
+        assert truth.status.value == "NEW"  # still open, as the error says it may be
+        assert (await ex.cancel_order(order.id, "BTC/USDT")).status is OrderStatus.CANCELED
+
+
 async def test_close_lets_an_order_in_flight_settle_and_refuses_new_ones(sim: Simulator) -> None:
     from core import ExchangeClosed
 

@@ -182,6 +182,24 @@ async def test_reset_rest_connection(simulator: Simulator, http: aiohttp.ClientS
         await client.close()
 
 
+async def test_reset_scoped_to_a_method(simulator: Simulator) -> None:
+    client = make_binance_client(simulator)
+    try:
+        await client.load_markets()
+        order = await client.create_order("BTC/USDT", "limit", "buy", 0.001, 20000)
+        fault = simulator.faults.reset_requests("DELETE /api/v3/order", count=2)
+        assert (await client.fetch_order(order["id"], "BTC/USDT"))["status"] == "open"
+        assert fault.count == 2  # a GET of the same path is not touched
+        with pytest.raises(ccxt.NetworkError):  # reset, and reset again on aiohttp's retry
+            await client.cancel_order(order["id"], "BTC/USDT")
+        assert fault.count == 0
+        [truth] = simulator.state.orders()
+        assert truth.status.value == "NEW"  # the handler never ran
+        assert (await client.cancel_order(order["id"], "BTC/USDT"))["status"] == "canceled"
+    finally:
+        await client.close()
+
+
 async def test_ws_order_accepted_but_response_dropped(simulator: Simulator) -> None:
     client = make_binance_client(simulator, timeout=300)
     try:

@@ -9,7 +9,14 @@ import pytest
 
 from core import InvalidOrder, Limits, Market, MarketType, MinMax, OrderType, Precision, Side
 from exchanges import ClientOrderIdRules
-from exchanges.trading._orders import ccxt_order_params, validate_order
+from exchanges.trading._orders import (
+    ORDER_FIELD_PARAMS,
+    ORDER_LOOKUP_PARAMS,
+    ccxt_order_params,
+    refuse_params,
+    reserved_params,
+    validate_order,
+)
 
 BTC = Market(
     symbol="BTC/USDT",
@@ -88,6 +95,12 @@ def test_valid_limit_order() -> None:
         ("client_order_id", {"client_order_id": "has space"}),
         ("client_order_id", {"client_order_id": "x" * 37}),
         ("client_order_id", {"client_order_id": ""}),
+        ("client_order_id", {"client_order_id": 123}),
+        ("client_order_id", {"client_order_id": b"abc"}),
+        ("post_only", {"post_only": "no"}),
+        ("post_only", {"post_only": 1}),
+        ("post_only", {"post_only": None}),
+        ("reduce_only", {"reduce_only": "false"}),
     ],
 )
 def test_bad_input_names_the_field(field: str, overrides: dict[str, Any]) -> None:
@@ -210,3 +223,32 @@ async def test_ccxt_sends_the_significant_digit_price_unchanged() -> None:
         assert ex.raw.price_to_precision("BTC/USD", float(order.price)) == "50004"
     finally:
         await ex.close()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "side",
+        "Side",
+        "SIDE",
+        "quantity",
+        "QUANTITY",
+        "time_in_force",
+        "TIME-IN-FORCE",
+        "client_oid",
+    ],
+)
+def test_params_keys_are_compared_ignoring_case_and_separators(key: str) -> None:
+    reserved = reserved_params(ORDER_FIELD_PARAMS)
+    with pytest.raises(InvalidOrder) as info:
+        refuse_params({"recvWindow": 1, key: "x"}, reserved, method="place_order", venue="v")
+    assert info.value.field == f"params.{key}"
+    refuse_params({"recvWindow": 1, "newOrderRespType": "FULL"}, reserved, method="m", venue="v")
+
+
+def test_venue_wire_names_are_data_for_known_arguments() -> None:
+    from exchanges import BinanceExchange, CoinbaseExchange, KrakenExchange, OkxExchange
+
+    for venue in (BinanceExchange, CoinbaseExchange, KrakenExchange, OkxExchange):
+        assert set(venue.order_field_params) <= set(ORDER_FIELD_PARAMS), venue
+        assert set(venue.order_lookup_params) <= set(ORDER_LOOKUP_PARAMS), venue

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core import AuthenticationError, OrderType
+from core import AuthenticationError, InvalidOrder, OrderType
 from exchanges import CoinbaseExchange, KrakenExchange, OkxExchange
 
 from ..fakevenue import Captured, FakeVenue, market
@@ -212,3 +212,63 @@ async def test_coinbase_limit_order(fake_venue: FakeVenue) -> None:
     prehash = req.headers["CB-ACCESS-TIMESTAMP"] + "POST" + req.path + req.body
     expected = hmac.new(CB_SECRET.encode(), prehash.encode(), hashlib.sha256).hexdigest()
     assert req.headers["CB-ACCESS-SIGN"] == expected
+
+
+# ----------------------------------------------------------------------------- params=
+def _venue_adapter(name: str, fake_venue: FakeVenue) -> tuple[Any, str]:
+    """An adapter of ``name`` on the fake venue, with its markets, and its symbol."""
+    config = fake_venue.config()
+    if name == "okx":
+        creds = {"apiKey": OKX_KEY, "secret": OKX_SECRET, "passphrase": OKX_PASSPHRASE}
+        ex: Any = OkxExchange(credentials=creds, config=config)
+        ex.use_markets([market("BTC/USDT", "BTC-USDT", precision={"amount": 1e-08, "price": 0.1})])
+        return ex, "BTC/USDT"
+    if name == "kraken":
+        ex = KrakenExchange(
+            credentials={"apiKey": KRAKEN_KEY, "secret": KRAKEN_SECRET}, config=config
+        )
+        precision = {"amount": 1e-08, "price": 0.1}
+        ex.use_markets([market("BTC/USD", "XXBTZUSD", precision=precision, altname="XBTUSD")])
+        return ex, "BTC/USD"
+    ex = CoinbaseExchange(credentials={"apiKey": CB_KEY, "secret": CB_SECRET}, config=config)
+    ex.use_markets([market("BTC/USD", "BTC-USD", precision={"amount": 1e-08, "price": 0.01})])
+    return ex, "BTC/USD"
+
+
+@pytest.mark.parametrize(
+    ("venue", "key", "place"),
+    [
+        ("okx", "instId", True),
+        ("okx", "sz", True),
+        ("okx", "tgtCcy", True),
+        ("okx", "px", True),
+        ("okx", "slTriggerPx", True),
+        ("okx", "callbackRatio", True),
+        ("okx", "ordId", False),
+        ("okx", "instId", False),
+        ("kraken", "volume", True),
+        ("kraken", "price2", True),
+        ("kraken", "oflags", True),
+        ("kraken", "cl_ord_id", True),
+        ("kraken", "txid", False),
+        ("coinbase", "order_configuration", True),
+        ("coinbase", "base_size", True),
+        ("coinbase", "limit_price", True),
+        ("coinbase", "product_id", True),
+        ("coinbase", "order_ids", False),
+    ],
+)
+async def test_a_venue_s_own_wire_names_are_refused_in_params(
+    fake_venue: FakeVenue, venue: str, key: str, place: bool
+) -> None:
+    ex, symbol = _venue_adapter(venue, fake_venue)
+    async with ex:
+        call = (
+            ex.place_order(symbol, "buy", "limit", "0.01", "50000", params={key: "1"})
+            if place
+            else ex.cancel_order("1", symbol, params={key: "2"})
+        )
+        with pytest.raises(InvalidOrder) as info:
+            await call
+    assert info.value.field == f"params.{key}"
+    assert fake_venue.requests == []

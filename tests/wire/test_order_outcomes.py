@@ -4,6 +4,7 @@ carrying the client order id that was really sent; a refusal stays a refusal."""
 from __future__ import annotations
 
 import traceback
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from core import (
     InsufficientFunds,
     InvalidOrder,
     OrderStateUnknown,
+    OrderStatus,
     PermissionDenied,
     RateLimited,
     Settings,
@@ -108,12 +110,14 @@ async def test_refusals_stay_refusals(
 
 async def test_client_id_in_params_is_refused_before_sending(fake_venue: FakeVenue) -> None:
     async with adapter(fake_venue) as ex:
-        for key in ("newClientOrderId", "clientOrderId", "clOrdId"):
+        for key in ("newClientOrderId", "clientOrderId", "clOrdId", "client_oid", "CL-ORD-ID"):
             with pytest.raises(InvalidOrder) as info:
                 await ex.place_order(
                     "BTC/USDT", "buy", "limit", "0.01", "50000", params={key: "mine"}
                 )
-            assert info.value.field == "params"
+            assert info.value.field == f"params.{key}"
+            assert repr(key) in str(info.value)
+            assert "client_order_id" in str(info.value)
     assert fake_venue.requests == []
 
 
@@ -179,3 +183,30 @@ async def test_an_answer_with_an_id_that_cannot_be_read_is_settled(fake_venue: F
         order = await ex.place_order("BTC/USDT", "buy", "limit", "0.01", "50000")
     assert order.id == "77"
     assert [r.method for r in fake_venue.requests] == ["POST", "GET"]  # asked, never resent
+
+
+async def test_a_lost_cancel_whose_resend_finds_no_order_reads_its_final_state(
+    fake_venue: FakeVenue,
+) -> None:
+    sent = {"newClientOrderId": "c1", "price": "50000.00", "quantity": "0.01"}
+    cancels: list[str] = []
+
+    def venue(req: Captured) -> tuple[Any, ...]:
+        assert req.path == "/api/v3/order"
+        assert req.query["orderId"] == "7"  # every request is about the order named
+        if req.method == "DELETE":
+            cancels.append(req.method)
+            if len(cancels) == 1:
+                return 502, "<html>bad gateway</html>"  # did it reach the engine? unknown
+            return 400, {"code": -2011, "msg": "Unknown order sent."}  # filled meanwhile
+        reads = sum(r.method == "GET" for r in fake_venue.requests)
+        if reads == 1:
+            return 200, open_buy(7, sent)  # still open: the cancel is sent again
+        return 200, {**open_buy(7, sent), "status": "FILLED", "executedQty": "0.01"}
+
+    fake_venue.responder = venue
+    async with adapter(fake_venue) as ex:
+        order = await ex.cancel_order("7", "BTC/USDT")
+    assert order.status is OrderStatus.CLOSED
+    assert order.filled == Decimal("0.01")
+    assert [r.method for r in fake_venue.requests] == ["DELETE", "GET", "DELETE", "GET"]

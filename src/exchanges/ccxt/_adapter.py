@@ -10,9 +10,10 @@ Construction, markets and lifecycle are in :class:`CcxtCore`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from core import (
     AuthenticationError,
@@ -25,6 +26,7 @@ from core import (
     ExchangeError,
     Fill,
     InvalidNonce,
+    InvalidOrder,
     Market,
     NotSupported,
     OperationRejected,
@@ -32,6 +34,7 @@ from core import (
     OrderBook,
     OrderNotFound,
     OrderStateUnknown,
+    OrderStatus,
     OrderType,
     Position,
     RateLimited,
@@ -50,7 +53,6 @@ from exchanges.ccxt._core import CcxtCore, ccxt_venues, unknown_venue
 from exchanges.ccxt._feeds import FEEDS, fetch_method, watch_method
 from exchanges.trading._orders import (
     OrderRequest,
-    check_extra_params,
     order_from_response,
     require_order_features,
     validate_order,
@@ -87,6 +89,9 @@ class CcxtExchange(CcxtCore):
     """A ccxt.pro-backed adapter for one (venue, account, market type); see
     :class:`CcxtCore` for the constructor's arguments."""
 
+    #: how many times a cancel whose answer was lost is sent again while settling it
+    CANCEL_RESENDS: ClassVar[int] = 3
+
     # ------------------------------------------------------------------ supervised streams
     def _check_stream(self, key: StreamKey, method: str) -> None:
         self._ensure_not_closed(method)
@@ -101,12 +106,8 @@ class CcxtExchange(CcxtCore):
             )
         if key.symbol is not None:
             self.market(key.symbol)
-        if key.timeframe is not None and key.timeframe not in (self._client.timeframes or {}):
-            raise BadRequest(
-                f"timeframe: {key.timeframe!r} is not one of {self._venue}'s"
-                f" ({', '.join(self._client.timeframes or {})})",
-                venue=self._venue,
-            )
+        if key.timeframe is not None:
+            self._timeframe(key.timeframe, method)
 
     def _make_feed(self, key: StreamKey) -> Feed[Any]:
         return FEEDS[key.channel](self, key)
@@ -126,26 +127,30 @@ class CcxtExchange(CcxtCore):
 
     # ------------------------------------------------------------------ REST: market data
     async def fetch_markets(self, *, reload: bool = False) -> dict[str, Market]:
+        self._args("fetch_markets").flag(reload, "reload")
         await self._prepare("fetch_markets")
         if reload:
             await self._load_markets(reload=True)
         return dict(self._markets)
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
+        self._args("fetch_ticker").symbol(symbol)
         await self._prepare("fetch_ticker")
         self.market(symbol)
         return convert.ticker(await self._read("fetch_ticker", self._client.fetch_ticker, symbol))
 
     async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
+        wanted = self._args("fetch_tickers").optional_symbols(symbols)
         await self._prepare("fetch_tickers")
-        for symbol in symbols or ():
+        for symbol in wanted or ():
             self.market(symbol)
-        raw = await self._read(
-            "fetch_tickers", self._client.fetch_tickers, list(symbols) if symbols else None
-        )
+        raw = await self._read("fetch_tickers", self._client.fetch_tickers, wanted or None)
         return {symbol: convert.ticker(t) for symbol, t in raw.items()}
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        check = self._args("fetch_order_book")
+        check.symbol(symbol)
+        check.limit(limit)
         await self._prepare("fetch_order_book")
         self.market(symbol)
         raw = await self._read("fetch_order_book", self._client.fetch_order_book, symbol, limit)
@@ -154,6 +159,10 @@ class CcxtExchange(CcxtCore):
     async def fetch_trades(
         self, symbol: str, since: int | None = None, limit: int | None = None
     ) -> list[Trade]:
+        check = self._args("fetch_trades")
+        check.symbol(symbol)
+        check.since(since)
+        check.limit(limit)
         await self._prepare("fetch_trades")
         self.market(symbol)
         raw = await self._read("fetch_trades", self._client.fetch_trades, symbol, since, limit)
@@ -162,6 +171,11 @@ class CcxtExchange(CcxtCore):
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str = "1m", since: int | None = None, limit: int | None = None
     ) -> list[Candle]:
+        check = self._args("fetch_ohlcv")
+        check.symbol(symbol)
+        check.since(since)
+        check.limit(limit)
+        self._timeframe(timeframe, "fetch_ohlcv")
         await self._prepare("fetch_ohlcv")
         self.market(symbol)
         raw = await self._read(
@@ -175,12 +189,9 @@ class CcxtExchange(CcxtCore):
         return convert.balance(await self._read("fetch_balance", self._client.fetch_balance))
 
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        wanted = self._args("fetch_positions").optional_symbols(symbols)
         await self._prepare("fetch_positions")
-        raw = await self._read(
-            "fetch_positions",
-            self._client.fetch_positions,
-            list(symbols) if symbols else None,
-        )
+        raw = await self._read("fetch_positions", self._client.fetch_positions, wanted or None)
         return [convert.position(p) for p in raw]
 
     def prepare_order(
@@ -202,6 +213,7 @@ class CcxtExchange(CcxtCore):
         (a dry run; needs the markets loaded). Raises :class:`core.InvalidOrder` naming the
         field, :class:`core.BadSymbol`, or :class:`core.NotSupported`."""
         self._ensure_not_closed("prepare_order")
+        self._args("place_order", InvalidOrder).symbol(symbol)
         request = validate_order(
             self.market(symbol),
             side=side,
@@ -252,8 +264,8 @@ class CcxtExchange(CcxtCore):
                 reduce_only=reduce_only,
                 client_order_id=client_order_id,
             )
-            check_extra_params(params or {}, self._venue)
-            ccxt_type, ccxt_params = self._order_params(request, params or {})
+            extra = self._extra_params(params, "place_order", InvalidOrder)
+            ccxt_type, ccxt_params = self._order_params(request, extra)
             log.info(
                 "order.send",
                 venue=self._venue,
@@ -362,18 +374,38 @@ class CcxtExchange(CcxtCore):
         ) from cause
 
     async def _settle_cancel(
-        self, order_id: str, symbol: str, params: Mapping[str, Any] | None, cause: Exception
+        self, order_id: str, symbol: str, params: Mapping[str, Any], cause: Exception
     ) -> Order:
-        """A cancel whose answer was lost: read the order until its state is final."""
+        """A cancel whose answer was lost (it may never have reached the venue): read the
+        order until its state is final, sending the cancel again (at most
+        ``CANCEL_RESENDS`` times) while the venue shows it open. A cancel sent twice cannot
+        trade; an :class:`OrderNotFound` to it means the order is gone, and the next read
+        gives its final state. Not final within ``settings.order_settle_timeout``:
+        :class:`OrderStateUnknown`."""
+        log.warning(
+            "order.cancel_settling", venue=self._venue, id=order_id, cause=type(cause).__name__
+        )
+        resends = 0
+
+        async def read_or_resend() -> Order:
+            nonlocal resends
+            order = await self._fetch_order(order_id, symbol, params, retry=False)
+            if order.status is not OrderStatus.OPEN or resends >= self.CANCEL_RESENDS:
+                return order
+            resends += 1
+            log.info("order.cancel_resent", venue=self._venue, id=order_id, attempt=resends)
+            with contextlib.suppress(OrderNotFound):  # gone meanwhile: read it next round
+                return await self._send_cancel(order_id, symbol, params)
+            return order
+
         found, lookups, last = await self._poll_order(
-            lambda: self._fetch_order(order_id, symbol, params, retry=False),
-            lambda order: order.status is not None and order.status.is_final,
+            read_or_resend, lambda order: order.status is not None and order.status.is_final
         )
         if found is not None:
             return found
         raise OrderStateUnknown(
             f"cancel_order outcome unknown after {cause.__class__.__name__}; order {order_id} "
-            f"not final after {lookups} lookup(s): {last}",
+            f"not final after {lookups} lookup(s) and {resends} cancel(s) sent again: {last}",
             venue=self._venue,
             method="cancel_order",
         ) from cause
@@ -408,6 +440,9 @@ class CcxtExchange(CcxtCore):
     async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> Order:
         """Look an order up by the client order id it was placed with (ccxt's unified
         ``clientOrderId`` parameter of ``fetch_order``; venues override where it differs)."""
+        check = self._args("fetch_order_by_client_id")
+        check.text(client_order_id, "client_order_id")
+        check.symbol(symbol)
         await self._prepare("fetch_order_status")
         self.market(symbol)
         return await self._fetch_order(None, symbol, {"clientOrderId": client_order_id})
@@ -437,26 +472,24 @@ class CcxtExchange(CcxtCore):
     async def cancel_order(
         self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None
     ) -> Order:
+        check = self._args("cancel_order", InvalidOrder)
+        check.text(order_id, "order_id")
+        check.symbol(symbol)
+        extra = self._extra_params(params, "cancel_order", InvalidOrder, lookup=True)
         await self._prepare("cancel_order")
         self.market(symbol)
         async with self._in_flight():
             try:
-                order = await self._cancel(order_id, symbol, params)
+                order = await self._cancel(order_id, symbol, extra)
             except ExchangeError:
                 self._order_outcome("cancel_order", "refused")
                 raise
         self._order_outcome("cancel_order", "canceled")
         return self._tracked(order)
 
-    async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any] | None) -> Order:
+    async def _cancel(self, order_id: str, symbol: str, params: Mapping[str, Any]) -> Order:
         try:
-            raw = await self._write(
-                "cancel_order",
-                self._client.cancel_order,
-                order_id,
-                symbol,
-                dict(params or {}),
-            )
+            return await self._send_cancel(order_id, symbol, params)
         except OrderNotFound:
             # Filled or already cancelled before our cancel arrived: the venue no longer
             # knows it as open. Its final state is the answer (OrderNotFound if none).
@@ -464,8 +497,15 @@ class CcxtExchange(CcxtCore):
         except (RateLimited, InvalidNonce):
             raise  # refused: the order is as it was
         except TransientError as exc:
-            # The cancel may or may not have been applied: read the state until final.
+            # The cancel may or may not have reached the venue: settle it (a cancel may
+            # be sent again: it is idempotent).
             return await self._settle_cancel(order_id, symbol, params, exc)
+
+    async def _send_cancel(self, order_id: str, symbol: str, params: Mapping[str, Any]) -> Order:
+        """One cancel request, and the order's state it reports."""
+        raw = await self._write(
+            "cancel_order", self._client.cancel_order, order_id, symbol, dict(params)
+        )
         incomplete = raw.get("side") is None or raw.get("status") is None
         if incomplete and self._capabilities.supports("fetch_order_status"):
             # Some venues answer a cancel with the id only: read the order's state. (A
@@ -477,11 +517,16 @@ class CcxtExchange(CcxtCore):
     async def fetch_order_status(
         self, order_id: str, symbol: str, *, params: Mapping[str, Any] | None = None
     ) -> Order:
+        check = self._args("fetch_order_status")
+        check.text(order_id, "order_id")
+        check.symbol(symbol)
+        extra = self._extra_params(params, "fetch_order_status", BadRequest, lookup=True)
         await self._prepare("fetch_order_status")
         self.market(symbol)
-        return self._tracked(await self._fetch_order(order_id, symbol, params))
+        return self._tracked(await self._fetch_order(order_id, symbol, extra))
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        self._args("fetch_open_orders").optional_symbol(symbol)
         await self._prepare("fetch_open_orders")
         if symbol is not None:
             self.market(symbol)
@@ -495,6 +540,10 @@ class CcxtExchange(CcxtCore):
     async def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None
     ) -> list[Fill]:
+        check = self._args("fetch_my_trades")
+        check.optional_symbol(symbol)
+        check.since(since)
+        check.limit(limit)
         await self._prepare("fetch_my_trades")
         if symbol is not None:
             self.market(symbol)
@@ -506,23 +555,30 @@ class CcxtExchange(CcxtCore):
 
     # ------------------------------------------------------------------ WebSocket
     async def watch_ticker(self, symbol: str) -> Ticker:
+        self._args("watch_ticker").symbol(symbol)
         await self._prepare("watch_ticker")
         self.market(symbol)
         return convert.ticker(await self._call("watch_ticker", self._client.watch_ticker(symbol)))
 
     async def watch_trades(self, symbol: str) -> list[Trade]:
+        self._args("watch_trades").symbol(symbol)
         await self._prepare("watch_trades")
         self.market(symbol)
         raw = await self._call("watch_trades", self._client.watch_trades(symbol))
         return [convert.trade(t) for t in raw]
 
     async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        check = self._args("watch_order_book")
+        check.symbol(symbol)
+        check.limit(limit)
         await self._prepare("watch_order_book")
         self.market(symbol)
         raw = await self._call("watch_order_book", self._client.watch_order_book(symbol, limit))
         return convert.order_book(raw, symbol, limit=limit)
 
     async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]:
+        self._args("watch_ohlcv").symbol(symbol)
+        self._timeframe(timeframe, "watch_ohlcv")
         await self._prepare("watch_ohlcv")
         self.market(symbol)
         raw = await self._call("watch_ohlcv", self._client.watch_ohlcv(symbol, timeframe))
@@ -533,12 +589,14 @@ class CcxtExchange(CcxtCore):
         return convert.balance(await self._call("watch_balance", self._client.watch_balance()))
 
     async def watch_orders(self, symbol: str | None = None) -> list[Order]:
+        self._args("watch_orders").optional_symbol(symbol)
         await self._prepare("watch_orders")
         raw = await self._call("watch_orders", self._client.watch_orders(symbol))
         with self._reading("watch_orders"):
             return [convert.order(o) for o in raw]
 
     async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]:
+        self._args("watch_my_trades").optional_symbol(symbol)
         await self._prepare("watch_my_trades")
         raw = await self._call("watch_my_trades", self._client.watch_my_trades(symbol))
         with self._reading("watch_my_trades"):

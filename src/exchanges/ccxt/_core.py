@@ -20,6 +20,7 @@ import ccxt.pro as ccxtpro
 
 from core import (
     AuthenticationError,
+    BadRequest,
     BadResponse,
     BadSymbol,
     ConfigurationError,
@@ -38,11 +39,16 @@ from core import (
 from exchanges._base import BaseExchange
 from exchanges._capabilities import Capabilities, Support
 from exchanges.ccxt._credentials import CredentialSource, check_required, credential_config
+from exchanges.trading._arguments import Arguments
 from exchanges.trading._guard import Guard, RetryPolicy
 from exchanges.trading._orders import (
+    ORDER_FIELD_PARAMS,
+    ORDER_LOOKUP_PARAMS,
     ClientOrderIdRules,
     OrderRequest,
     ccxt_order_params,
+    refuse_params,
+    reserved_params,
 )
 from exchanges.trading._ratelimit import Priority
 
@@ -82,6 +88,12 @@ class CcxtCore(BaseExchange):
     capability_overrides: ClassVar[Mapping[str, Support]] = {}
     #: the trade stream numbers trades 1, 2, 3... per symbol, so a hole is visible
     sequential_trade_ids: ClassVar[bool] = False
+    #: the venue's own wire names of what place_order validates (argument -> names),
+    #: refused in ``params`` with the generic ones (``trading._orders.ORDER_FIELD_PARAMS``)
+    order_field_params: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: the venue's own wire names that would point a cancel or an order lookup at another
+    #: order or market (with ``exchanges.trading._orders.ORDER_LOOKUP_PARAMS``)
+    order_lookup_params: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -161,6 +173,8 @@ class CcxtCore(BaseExchange):
         self._capabilities = Capabilities.from_ccxt_has(
             venue, self._client.has, self.capability_overrides
         )
+        self._order_fields = reserved_params(ORDER_FIELD_PARAMS, self.order_field_params)
+        self._order_lookups = reserved_params(ORDER_LOOKUP_PARAMS, self.order_lookup_params)
         self._markets: dict[str, Market] = {}
         self._markets_loaded = False
         self._writes = 0  # orders and cancels in flight; close() waits for them
@@ -227,6 +241,33 @@ class CcxtCore(BaseExchange):
     async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
         """Public trades after ``after``, oldest first: how a trade stream fills a hole."""
 
+    # ------------------------------------------------------------------ arguments
+    def _args(self, method: str, error: type[BadRequest] = BadRequest) -> Arguments:
+        """The door checks of ``method``'s arguments (``exchanges.trading._arguments``)."""
+        return Arguments(self._venue, method, error)
+
+    def _extra_params(
+        self, params: object, method: str, error: type[BadRequest], *, lookup: bool = False
+    ) -> dict[str, Any]:
+        """``params`` checked: a mapping with string keys, none of them naming what
+        ``method`` validates itself (an order's fields; with ``lookup``, the order and
+        market a cancel or lookup goes to)."""
+        extra = self._args(method, error).params(params)
+        reserved = self._order_lookups if lookup else self._order_fields
+        refuse_params(extra, reserved, method=method, venue=self._venue, error=error)
+        return extra
+
+    def _timeframe(self, timeframe: object, method: str) -> str:
+        """A timeframe of this venue's (``"1m"``...), else :class:`core.BadRequest`."""
+        check = self._args(method)
+        value = check.text(timeframe, "timeframe")
+        known = self._client.timeframes or {}
+        if value not in known:
+            raise check.fail(
+                "timeframe", f"{value!r} is not one of {self._venue}'s ({', '.join(known)})"
+            )
+        return value
+
     # ------------------------------------------------------------------ plumbing
     def _require(self, method: str) -> None:
         if not self._capabilities.supports(method):
@@ -281,7 +322,7 @@ class CcxtCore(BaseExchange):
 
     def market(self, symbol: str) -> Market:
         """The loaded market for ``symbol``; :class:`core.BadSymbol` naming close matches."""
-        found = self._markets.get(symbol)
+        found = self._markets.get(self._args("market").symbol(symbol))
         if found is None:
             close = difflib.get_close_matches(symbol, list(self._markets), n=5)
             hint = f"; close matches: {', '.join(close)}" if close else ""

@@ -153,8 +153,10 @@ class Faults:
         return self._add(FaultKind.DELAY, path, duration, count, seconds=seconds)
 
     def reset_requests(self, path: str | None = None, *, count: int | None = 1) -> Fault:
-        """Reset the TCP connection of REST requests instead of answering them. (aiohttp's
-        client silently retries an idempotent request once: ``count=2`` fails a GET.)"""
+        """Reset the TCP connection of REST requests instead of answering them; the handler
+        never runs (an order is not placed, a cancel not applied). ``path`` may name a
+        method too: ``"DELETE /api/v3/order"`` resets cancels only. (aiohttp's client
+        silently retries an idempotent request once: ``count=2`` fails a GET or a DELETE.)"""
         return self._add(FaultKind.RESET, path, None, count)
 
     def drop_order_response(self, *, count: int = 1) -> Fault:

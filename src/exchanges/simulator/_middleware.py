@@ -48,7 +48,7 @@ def rest_middleware(limiter: WeightLimiter, orders: OrderCounter, faults: Faults
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay.seconds):
                         await faults.released.wait()
-            if faults.take(FaultKind.RESET, path) is not None:
+            if faults.take(FaultKind.RESET, path, f"{request.method} {path}") is not None:
                 if request.transport is not None:
                     reset_transport(request.transport)
                 raise web.HTTPServiceUnavailable  # never delivered: the socket is gone

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from core import (
+    BadRequest,
     InvalidOrder,
     Market,
     NotSupported,
@@ -27,6 +28,7 @@ from core import (
     convert,
 )
 from exchanges._capabilities import Capabilities
+from exchanges.trading._arguments import Arguments
 
 Number = Decimal | int | float | str
 
@@ -142,6 +144,10 @@ def validate_order(
 
     if not market.active:
         raise fail("symbol", f"{market.symbol} is not active on {venue}")
+    check = Arguments(venue, "place_order", InvalidOrder)
+    post_only = check.flag(post_only, "post_only")
+    reduce_only = check.flag(reduce_only, "reduce_only")
+    client_order_id = check.optional_text(client_order_id, "client_order_id")
 
     amount_ = to_positive_decimal(amount, "amount", venue=venue)
     price_ = None if price is None else to_positive_decimal(price, "price", venue=venue)
@@ -251,36 +257,77 @@ CCXT_ORDER_TYPES: Mapping[OrderType, tuple[str, str | None]] = {
 }
 
 
-# Venue-native spellings of a client order id: passing one in ``params`` would send an id
-# other than the one the library tracks, and a lost response would then be looked up by
-# the wrong id. ``client_order_id=`` is the one way in.
-CLIENT_ID_PARAMS = frozenset(
-    k.lower()
-    for k in (
-        "clientOrderId",
-        "newClientOrderId",
-        "origClientOrderId",
-        "clOrdId",
-        "cl_ord_id",
-        "client_order_id",
-        "clientOid",
-        "clientAlgoId",
-        "text",
-        "userref",
-        "cid",
-    )
+# ------------------------------------------------------------------ what params= may not carry
+def param_key(name: str) -> str:
+    """How ``params`` keys are compared: case-insensitive, ``_`` and ``-`` ignored."""
+    return name.replace("_", "").replace("-", "").lower()
+
+
+_CLIENT_IDS: tuple[str, ...] = (
+    *("clientOrderId", "newClientOrderId", "origClientOrderId", "clOrdId", "clientOid"),
+    *("clientAlgoId", "text", "userref", "cid"),
 )
+_SYMBOLS = ("symbol", "market", "marketId", "pair", "instrument", "instrumentId", "productId")
+_MARKET_TYPES = ("defaultType", "subType", "defaultSubType")
+
+# The arguments place_order validates, under the names ccxt (its unified parameters) and
+# venues (their wire fields) read them from ``params``. ccxt merges ``params`` into the
+# request last, so one of these would replace the validated value on the wire or send the
+# order to another market; each is refused. A venue adds its own wire names as data
+# (``CcxtCore.order_field_params``).
+ORDER_FIELD_PARAMS: Mapping[str, tuple[str, ...]] = {
+    "symbol": _SYMBOLS,
+    "market_type": _MARKET_TYPES,
+    "side": ("side",),
+    "type": ("type", "orderType", "ordType"),
+    "amount": ("amount", "quantity", "qty", "size", "orderQty", "cost", "quoteOrderQty"),
+    "price": ("price", "limitPrice"),
+    "trigger_price": ("triggerPrice", "stopPrice", "stopLossPrice", "takeProfitPrice"),
+    "trailing_amount": ("trailingAmount", "trailingPercent", "trailingPrice"),
+    "time_in_force": ("timeInForce",),
+    "post_only": ("postOnly",),
+    "reduce_only": ("reduceOnly",),
+    "client_order_id": _CLIENT_IDS,
+}
+
+# What would point cancel_order or fetch_order_status at another order or market than the
+# ``order_id`` and ``symbol`` given (venues add theirs: ``CcxtCore.order_lookup_params``).
+ORDER_LOOKUP_PARAMS: Mapping[str, tuple[str, ...]] = {
+    "symbol": _SYMBOLS,
+    "market_type": (*_MARKET_TYPES, "type"),
+    "order_id": ("id", "orderId", "orderIds", *_CLIENT_IDS),
+}
 
 
-def check_extra_params(extra: Mapping[str, Any], venue: str) -> None:
-    clashes = sorted(k for k in extra if k.lower() in CLIENT_ID_PARAMS)
-    if clashes:
-        raise InvalidOrder(
-            f"params: {', '.join(clashes)} would override the client order id; "
-            "pass client_order_id= instead",
-            venue=venue,
-            field="params",
-        )
+def reserved_params(*fields: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Compared spelling -> the argument it names, for :func:`refuse_params`."""
+    return {
+        param_key(name): arg for table in fields for arg, names in table.items() for name in names
+    }
+
+
+def refuse_params(
+    extra: Mapping[str, Any],
+    reserved: Mapping[str, str],
+    *,
+    method: str,
+    venue: str,
+    error: type[BadRequest] = InvalidOrder,
+) -> None:
+    """Refuse ``params`` keys that name what ``method`` takes (and checks) as arguments,
+    naming the first in ``field`` (``params.<key>``) and all of them in the message."""
+    clashes = [(key, reserved[param_key(key)]) for key in extra if param_key(key) in reserved]
+    if not clashes:
+        return
+    key, arg = clashes[0]
+    listed = ", ".join(f"{k!r} ({a})" for k, a in clashes)
+    hint = "the adapter's market_type decides it" if arg == "market_type" else f"pass {arg}="
+    raise error(
+        f"params.{key}: {listed} would override what {method} checks ({hint})",
+        venue=venue,
+        method=method,
+        field=f"params.{key}",
+    )
 
 
 def ccxt_order_params(order: OrderRequest, extra: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -14,11 +14,15 @@ Quirks handled here and nowhere else:
   when ``marginMode`` is in the call's params (the ``defaultMarginMode`` option is not
   read there), so a margin adapter adds it to every order.
 * Client order ids: 1 to 36 characters of ``[.A-Za-z0-9:/_-]``.
+* ``params=`` may not carry binance's own names for what the adapter validates
+  (``closePosition``, ``priceMatch``, ``trailingDelta``...; the generic ones such as
+  ``quantity``, ``newClientOrderId``, ``quoteOrderQty`` are refused for every venue).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 from core import ConfigurationError, MarketType, Trade, convert
@@ -36,6 +40,15 @@ class BinanceExchange(CcxtExchange):
     # the ``<symbol>@trade`` stream (ccxt's default) carries trade ids, consecutive per
     # symbol on every binance market family (fetch_trades serves aggregate ids instead)
     sequential_trade_ids = True
+    # binance's own wire names (beyond the generic ones) refused in params=
+    order_field_params = MappingProxyType(
+        {
+            "amount": ("closePosition",),  # futures: the whole position, whatever the amount
+            "price": ("priceMatch",),  # futures: a price the venue picks
+            "trailing_amount": ("trailingDelta", "callbackRate"),
+        }
+    )
+    order_lookup_params = MappingProxyType({"order_id": ("algoId", "newClientStrategyId")})
 
     def __init__(
         self,

@@ -8,7 +8,8 @@ parameters; the wire tests hold them to kraken's documented ``AddOrder`` fields.
 ccxt builds stop-loss, take-profit and post-only orders for kraken but leaves them unset
 in ``has``; ``capability_overrides`` declares them, so ``place_order`` does not refuse them.
 Client order ids (``cl_ord_id``): kraken accepts a UUID or free text of at most 18
-characters; ids are generated in the free-text form.
+characters; ids are generated in the free-text form. ``params=`` may not carry kraken's
+wire names for what the adapter validates (``volume``, ``price2``, ``oflags``...).
 """
 
 from __future__ import annotations
@@ -30,3 +31,12 @@ class KrakenExchange(CcxtExchange):
             "post_only_orders": Support.NATIVE,
         }
     )
+    order_field_params = MappingProxyType(
+        {
+            "amount": ("volume",),
+            "price": ("price2",),
+            "post_only": ("oflags",),  # also viqc: the volume in the quote currency
+            "trailing_amount": ("offset", "trailingLimitAmount", "trailingLimitPercent"),
+        }
+    )
+    order_lookup_params = MappingProxyType({"order_id": ("txid",)})
