@@ -153,7 +153,7 @@ class Simulator:
         app.add_routes(self._private.routes())
         app.add_routes(self._market_streams.routes())
         app.add_routes(self._ws_api.routes())
-        app.add_routes(admin_routes(self.faults))
+        app.add_routes(admin_routes(self.faults, lambda: self.endpoint))
         app.on_shutdown.append(self._on_shutdown)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
