@@ -138,13 +138,33 @@ def simulator(
             help="TOML file of extra accounts: [accounts.NAME] api_key, secret, balances."
         ),
     ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(help="Connections served at once [default: from the open-file limit]."),
+    ] = None,
+    header_timeout: Annotated[
+        float | None, typer.Option(help="Seconds for a request head to arrive [default: 10].")
+    ] = None,
+    body_timeout: Annotated[
+        float | None, typer.Option(help="Seconds for a request body to arrive [default: 10].")
+    ] = None,
+    keepalive_timeout: Annotated[
+        float | None, typer.Option(help="Seconds an idle connection is kept [default: 75].")
+    ] = None,
 ) -> None:
     """Run the bundled Binance-protocol simulator until Ctrl-C / SIGTERM."""
-    from exchanges.simulator import DEFAULT_SYMBOLS, serve
+    from exchanges.simulator import DEFAULT_SYMBOLS, ServerLimits, serve
 
     chosen = [s.strip() for item in symbols or DEFAULT_SYMBOLS for s in item.split(",") if s]
+    given: dict[str, Any] = {
+        "max_connections": max_connections,
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "keepalive_timeout": keepalive_timeout,
+    }
     try:
         extra = _read_sim_accounts(accounts) if accounts else []
+        limits = ServerLimits(**{k: v for k, v in given.items() if v is not None})
     except (OSError, ValueError) as exc:
         raise fail(exc) from None
 
@@ -155,7 +175,9 @@ def simulator(
 
     try:
         asyncio.run(
-            _until_signalled(serve(port, rate, chosen, on_ready=add_accounts, firehose=firehose))
+            _until_signalled(
+                serve(port, rate, chosen, on_ready=add_accounts, firehose=firehose, limits=limits)
+            )
         )
     except OSError as exc:  # port in use, permission denied
         raise fail(exc) from None

@@ -13,6 +13,7 @@ from exchanges.simulator._client_options import CLIENT_OPTIONS
 from exchanges.simulator._errors import ApiError
 from exchanges.simulator._faults import Fault, FaultKind, Faults
 from exchanges.simulator._generator import GeneratorConfig, MarketGenerator
+from exchanges.simulator._limits import ServerLimits
 from exchanges.simulator._matching import EngineHooks, MatchingEngine
 from exchanges.simulator._ratelimit import OrderCounter, WeightLimiter, request_weight
 from exchanges.simulator._records import (
@@ -55,6 +56,7 @@ __all__ = [
     "Order",
     "OrderCounter",
     "OrderStatus",
+    "ServerLimits",
     "Side",
     "SimState",
     "Simulator",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 
-from exchanges.simulator._errors import ApiError, mandatory
+from exchanges.simulator._errors import ApiError, bad_param, mandatory
 from exchanges.simulator._records import Account
 
 DEFAULT_RECV_WINDOW = 5000
@@ -55,15 +57,24 @@ def account_for_key(accounts: Mapping[str, Account], api_key: str | None) -> Acc
     return account
 
 
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")
+_RECV_WINDOW = re.compile(r"[0-9]{1,20}(\.[0-9]{1,3})?")  # milliseconds, to the microsecond
+
+
 def check_timestamp(params: Mapping[str, str], server_time: int) -> None:
     raw = params.get("timestamp")
     if not raw:
         raise mandatory("timestamp")
-    try:
-        timestamp = int(raw)
-        window = int(params.get("recvWindow") or DEFAULT_RECV_WINDOW)
-    except ValueError:
-        raise ApiError(-1100, "Illegal characters found in parameter 'timestamp'.") from None
+    if not _TIMESTAMP.fullmatch(raw):
+        raise bad_param("timestamp")
+    timestamp = int(raw)
+    raw_window = params.get("recvWindow")
+    if not raw_window:
+        window = Decimal(DEFAULT_RECV_WINDOW)
+    elif _RECV_WINDOW.fullmatch(raw_window):
+        window = Decimal(raw_window)
+    else:  # NaN, Infinity, -5, 1e4, " 5000": not a number of milliseconds
+        raise bad_param("recvWindow")
     if window > MAX_RECV_WINDOW or window <= 0:
         raise ApiError(-1131, "recvWindow must be less than 60000")
     if timestamp > server_time + 1000:

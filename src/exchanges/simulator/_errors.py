@@ -43,5 +43,9 @@ def mandatory(param: str) -> ApiError:
     )
 
 
+def duplicate_param() -> ApiError:
+    return ApiError(-1101, "Duplicate values for a parameter detected.")
+
+
 def bad_param(param: str) -> ApiError:
     return ApiError(-1100, f"Illegal characters found in parameter '{param}'.")

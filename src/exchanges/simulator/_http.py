@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from exchanges.simulator._errors import ApiError, bad_param, mandatory
+from exchanges.simulator._errors import ApiError, bad_param, duplicate_param, mandatory
 
 Params = Mapping[str, str]
 
@@ -29,12 +29,26 @@ def error_response(error: ApiError, headers: Mapping[str, str] | None = None) ->
     return json_response(error.payload(), status=error.status, headers=headers)
 
 
+def single_values(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """``name -> value``, refusing a name sent twice (-1101, as Binance does)."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise duplicate_param()
+        if isinstance(value, str):  # a multipart file part is not a parameter
+            params[name] = value
+    return params
+
+
 async def request_params(request: web.Request) -> dict[str, str]:
-    """Query string and form body merged, the way Binance reads them."""
-    params = dict(request.query)
-    if request.can_read_body:
+    """Query string and form body merged, the way Binance reads them: a parameter
+    repeated within either is refused (-1101); one sent in both takes the query string's
+    value (Binance's documented rule)."""
+    params = single_values(request.query.items())
+    if request.body_exists:  # (can_read_body turns False once the body is read)
         body = await request.post()
-        params.update({k: v for k, v in body.items() if isinstance(v, str)})
+        for name, value in single_values(body.items()).items():
+            params.setdefault(name, value)
     return params
 
 

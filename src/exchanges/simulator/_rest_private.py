@@ -9,7 +9,13 @@ from aiohttp import web
 from exchanges.simulator._auth import verify_rest
 from exchanges.simulator._desk import OrderDesk
 from exchanges.simulator._format import account_json, my_trade_json, order_json
-from exchanges.simulator._http import bounded_limit, int_param, json_response, required
+from exchanges.simulator._http import (
+    bounded_limit,
+    int_param,
+    json_response,
+    request_params,
+    required,
+)
 from exchanges.simulator._records import Account
 from exchanges.simulator._state import SimState
 
@@ -45,10 +51,7 @@ class PrivateApi:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             query = request.raw_path.partition("?")[2]
             body = await request.text() if request.can_read_body else ""
-            params = dict(request.query)
-            if body:
-                form = await request.post()
-                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            params = await request_params(request)
             account = verify_rest(
                 self._state.accounts,
                 request.headers.get("X-MBX-APIKEY"),

@@ -19,6 +19,7 @@ from exchanges.simulator._candles import CandleSeries
 from exchanges.simulator._connection import Hub
 from exchanges.simulator._faults import FaultKind, Faults
 from exchanges.simulator._generator import GeneratorConfig, MarketGenerator
+from exchanges.simulator._limits import ConnectionGuard, ServerLimits
 from exchanges.simulator._market_streams import MarketStreams
 from exchanges.simulator._matching import EngineHooks, MatchingEngine
 from exchanges.simulator._middleware import rest_middleware
@@ -47,7 +48,8 @@ class Simulator:
     per symbol (both 0: the market moves only on :meth:`step`); ``firehose`` steps as
     fast as the sockets take. ``maker_fee`` and ``taker_fee`` are the commission rates of
     accounts added later. The demo account (:data:`DEMO_API_KEY` / :data:`DEMO_SECRET`,
-    :data:`DEMO_BALANCES`) always exists.
+    :data:`DEMO_BALANCES`) always exists. ``limits``: connection cap and deadlines for
+    request heads and bodies (:class:`ServerLimits`).
     """
 
     def __init__(
@@ -68,8 +70,10 @@ class Simulator:
         weight_window: float = 60.0,
         order_limit: int = 100,
         history_minutes: int = 600,
+        limits: ServerLimits = ServerLimits(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         self._host = host
+        self._limits = limits
         self._port = port
         self._maker_fee = maker_fee
         self._taker_fee = taker_fee
@@ -123,6 +127,8 @@ class Simulator:
         )
         self._private = PrivateApi(self.state, self._after_order)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._guard = ConnectionGuard(limits)
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         self.add_account(DEMO_API_KEY, DEMO_SECRET, balances=DEMO_BALANCES)
@@ -147,22 +153,36 @@ class Simulator:
         if self._closed:
             raise RuntimeError("the simulator is closed; make a new one")
         app = web.Application(
-            middlewares=[rest_middleware(self.limiter, self.order_counter, self.faults)]
+            middlewares=[
+                self._guard.middleware,
+                rest_middleware(self.limiter, self.order_counter, self.faults),
+            ]
         )
         app.add_routes(self._public.routes())
         app.add_routes(self._private.routes())
         app.add_routes(self._market_streams.routes())
         app.add_routes(self._ws_api.routes())
-        app.add_routes(admin_routes(self.faults))
+        app.add_routes(admin_routes(self.faults, lambda: self.endpoint))
         app.on_shutdown.append(self._on_shutdown)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self._limits.keepalive_timeout,
+        )
         await runner.setup()
+        assert runner.server is not None
+        self._guard.serve(runner.server)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self._host, self._port))
             self._port = sock.getsockname()[1]
-            await web.SockSite(runner, sock).start()
+            # not web.SockSite: the guard stands between the socket and aiohttp's handler
+            self._listener = await asyncio.get_running_loop().create_server(
+                self._guard, sock=sock, backlog=128
+            )
         except BaseException:
             sock.close()
             await runner.cleanup()
@@ -188,9 +208,17 @@ class Simulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._listener is not None:
+            self._listener.close()  # no new connections; runner.cleanup() ends the others
+            self._listener = None
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+    @property
+    def open_connections(self) -> int:
+        """TCP connections being served now (HTTP and WebSocket)."""
+        return self._guard.open_connections
 
     async def __aenter__(self) -> Self:
         await self.start()
