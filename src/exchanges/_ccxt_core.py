@@ -43,6 +43,8 @@ from exchanges._orders import (
     ccxt_order_params,
 )
 from exchanges._ratelimit import Priority
+from exchanges.sharing import LOCAL_STATE, Connection, SharingState
+from exchanges.sharing import connect as connect_sharing
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -136,6 +138,9 @@ class CcxtCore(BaseExchange):
             # streams: our heartbeat (ccxt drops a link after two missed pongs; binance's
             # default would take six minutes)
             "streaming": {"keepAlive": int(self._settings.stream_heartbeat * 1000)},
+            # ccxt's rate-limit hook (fetch2 calls it with each request's cost): our guard
+            # books the request in the route's budget, then runs ccxt's own throttle
+            "throttle": self._throttle,
             **creds,
             **(config or {}),
         }
@@ -162,6 +167,7 @@ class CcxtCore(BaseExchange):
         self._writes = 0  # orders and cancels in flight; close() waits for them
         self._writes_idle = asyncio.Event()
         self._writes_idle.set()
+        self._sharing: Connection | None = None
 
     # ------------------------------------------------------------------ identity
     @property
@@ -193,6 +199,12 @@ class CcxtCore(BaseExchange):
         return self._sandbox
 
     @property
+    def sharing(self) -> SharingState:
+        """What this adapter shares with the host's other processes (``EXCHANGES_REDIS_URL``):
+        ``mode`` ``"local"``, ``"redis"`` or ``"degraded"`` (Redis failed mid-run)."""
+        return self._sharing.state if self._sharing is not None else LOCAL_STATE
+
+    @property
     def markets(self) -> Mapping[str, Market]:
         """Markets loaded by ``connect()`` (empty before)."""
         return self._markets
@@ -220,6 +232,9 @@ class CcxtCore(BaseExchange):
             raise NotSupported(
                 f"{self._venue} does not support {method}()", venue=self._venue, method=method
             )
+
+    async def _throttle(self, cost: float | None = None) -> None:
+        await self._guard.throttle(cost)
 
     async def _call(self, method: str, awaitable: Awaitable[T]) -> T:
         with translate_errors(self._venue, method):
@@ -278,6 +293,10 @@ class CcxtCore(BaseExchange):
         return found
 
     async def _connect(self) -> None:
+        url = self._settings.redis_url
+        if url and self._sharing is None:
+            self._sharing = await connect_sharing(url)  # ConfigurationError when unreachable
+            self._guard.reservations.backend = self._sharing.budget
         loading = not self._markets_loaded
         if loading:
             await self._load_markets(reload=False)
@@ -350,3 +369,6 @@ class CcxtCore(BaseExchange):
             # shielded: a close() cancelled by its caller still releases sessions and sockets
             with translate_errors(self._venue, "close"):
                 await asyncio.shield(self._client.close())
+            if self._sharing is not None:
+                sharing, self._sharing = self._sharing, None
+                await asyncio.shield(sharing.release())
