@@ -45,6 +45,7 @@ from exchanges._orders import (
 from exchanges._ratelimit import Priority
 from exchanges.sharing import LOCAL_STATE, Connection, SharingState
 from exchanges.sharing import connect as connect_sharing
+from exchanges.sharing._markets import shared_markets
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -298,7 +299,9 @@ class CcxtCore(BaseExchange):
             self._sharing = await connect_sharing(url)  # ConfigurationError when unreachable
             self._guard.reservations.backend = self._sharing.budget
         loading = not self._markets_loaded
-        if loading:
+        if loading and self._sharing is not None and self.share_markets:
+            await self._load_shared_markets(self._sharing)
+        elif loading:
             await self._load_markets(reload=False)
         # the clock offset (signed adapters; measured when connect talks to the venue
         # anyway, else the route's last measurement) and its periodic sync
@@ -309,13 +312,33 @@ class CcxtCore(BaseExchange):
         markets: Mapping[str, Any] | Sequence[Mapping[str, Any]],
         *,
         records: Mapping[str, Market] | None = None,
+        currencies: Mapping[str, Any] | None = None,
     ) -> None:
-        """Adopt market metadata from a list of ccxt market dicts (ccxt's ``set_markets``);
-        ``connect()`` then loads nothing. ``records``: the same markets already converted."""
+        """Adopt market metadata from a list of ccxt market dicts (ccxt's ``set_markets``,
+        with ``currencies`` when given); ``connect()`` then loads nothing. ``records``: the
+        same markets already converted."""
         raw = self._client.set_markets(
-            list(markets.values()) if isinstance(markets, Mapping) else list(markets)
+            list(markets.values()) if isinstance(markets, Mapping) else list(markets),
+            dict(currencies) if currencies is not None else None,
         )
         self._adopt(raw, records)
+
+    async def _load_shared_markets(self, sharing: Connection) -> None:
+        """Markets through Redis: adopted from another process's load, or loaded here (one
+        process of all those asking at once) and stored for the others."""
+
+        async def load() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            await self._load_markets(reload=False)
+            client = self._client
+            return list(client.markets.values()), dict(client.currencies or {})
+
+        name = "|".join(
+            (self._venue, self._guard.budget.host, self._market_type.value, str(self._sandbox))
+        )
+        (markets, currencies), adopted = await shared_markets(sharing, name, load)
+        if adopted:
+            with translate_errors(self._venue, "fetch_markets"):
+                self.use_markets(markets, currencies=currencies)
 
     def share_markets_from(self, source: CcxtCore) -> None:
         """Use ``source``'s loaded markets, by reference (ccxt's ``set_markets_from_exchange``:
