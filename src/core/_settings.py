@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core._enums import MarketType
@@ -120,10 +120,21 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Seconds in the venue's weight window; 0: the venue's own"
         " (binance: 60, starting on its clock's minutes)."
     )  # fmt: skip
+    # ---- sharing between processes (docs/scaling.md)
+    redis_url: str | None = Field(
+        None, description="Redis URL (redis://host:6379/0) through which every process"
+        " using it shares the request budget, 429/418 state and market metadata; unset or"
+        " empty: all in-process. Needs the redis extra (pip install 'exchanges[redis]')."
+    )  # fmt: skip
     clock_sync_interval: float = Field(
         600.0, ge=0, description="Seconds between measurements of the offset to the venue's"
         " clock (adapters with credentials; also measured at connect); 0: at connect only."
     )  # fmt: skip
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def settings_reference() -> str:

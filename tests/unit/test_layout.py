@@ -23,6 +23,7 @@ ROOMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("core",)),
     ("keys", ("keys",)),
     ("capabilities", ("exchanges._capabilities",)),
+    ("sharing", ("exchanges.sharing",)),  # what processes share through Redis
     ("trading", ("exchanges.trading",)),
     ("interface", ("exchanges._base", "exchanges._streaming")),
     ("ccxt", ("exchanges.ccxt",)),

@@ -39,6 +39,10 @@ from core import (
 from exchanges._base import BaseExchange
 from exchanges._capabilities import Capabilities, Support
 from exchanges.ccxt._credentials import CredentialSource, check_required, credential_config
+from exchanges.sharing import LOCAL_STATE, Connection, SharingState
+from exchanges.sharing import connect as connect_sharing
+from exchanges.sharing._markets import shared_markets
+from exchanges.sharing._redis_budget import budget_on
 from exchanges.trading._arguments import Arguments
 from exchanges.trading._guard import Guard, RetryPolicy
 from exchanges.trading._orders import (
@@ -152,6 +156,9 @@ class CcxtCore(BaseExchange):
             # streams: our heartbeat (ccxt drops a link after two missed pongs; binance's
             # default would take six minutes)
             "streaming": {"keepAlive": int(self._settings.stream_heartbeat * 1000)},
+            # ccxt's rate-limit hook (fetch2 calls it with each request's cost): our guard
+            # books the request in the route's budget, then runs ccxt's own throttle
+            "throttle": self._throttle,
             **creds,
             **(config or {}),
         }
@@ -180,6 +187,7 @@ class CcxtCore(BaseExchange):
         self._writes = 0  # orders and cancels in flight; close() waits for them
         self._writes_idle = asyncio.Event()
         self._writes_idle.set()
+        self._sharing: Connection | None = None
 
     # ------------------------------------------------------------------ identity
     @property
@@ -209,6 +217,12 @@ class CcxtCore(BaseExchange):
     @property
     def sandbox(self) -> bool:
         return self._sandbox
+
+    @property
+    def sharing(self) -> SharingState:
+        """What this adapter shares with the host's other processes (``EXCHANGES_REDIS_URL``):
+        ``mode`` ``"local"``, ``"redis"`` or ``"degraded"`` (Redis failed mid-run)."""
+        return self._sharing.state if self._sharing is not None else LOCAL_STATE
 
     @property
     def markets(self) -> Mapping[str, Market]:
@@ -275,6 +289,9 @@ class CcxtCore(BaseExchange):
                 f"{self._venue} does not support {method}()", venue=self._venue, method=method
             )
 
+    async def _throttle(self, cost: float | None = None) -> None:
+        await self._guard.throttle(cost)
+
     async def _call(self, method: str, awaitable: Awaitable[T]) -> T:
         with translate_errors(self._venue, method):
             return await awaitable
@@ -332,8 +349,14 @@ class CcxtCore(BaseExchange):
         return found
 
     async def _connect(self) -> None:
+        url = self._settings.redis_url
+        if url and self._sharing is None:
+            self._sharing = await connect_sharing(url)  # ConfigurationError when unreachable
+            self._guard.reservations.backend = budget_on(self._sharing)
         loading = not self._markets_loaded
-        if loading:
+        if loading and self._sharing is not None and self.share_markets:
+            await self._load_shared_markets(self._sharing)
+        elif loading:
             await self._load_markets(reload=False)
         # the clock offset (signed adapters; measured when connect talks to the venue
         # anyway, else the route's last measurement) and its periodic sync
@@ -344,13 +367,33 @@ class CcxtCore(BaseExchange):
         markets: Mapping[str, Any] | Sequence[Mapping[str, Any]],
         *,
         records: Mapping[str, Market] | None = None,
+        currencies: Mapping[str, Any] | None = None,
     ) -> None:
-        """Adopt market metadata from a list of ccxt market dicts (ccxt's ``set_markets``);
-        ``connect()`` then loads nothing. ``records``: the same markets already converted."""
+        """Adopt market metadata from a list of ccxt market dicts (ccxt's ``set_markets``,
+        with ``currencies`` when given); ``connect()`` then loads nothing. ``records``: the
+        same markets already converted."""
         raw = self._client.set_markets(
-            list(markets.values()) if isinstance(markets, Mapping) else list(markets)
+            list(markets.values()) if isinstance(markets, Mapping) else list(markets),
+            dict(currencies) if currencies is not None else None,
         )
         self._adopt(raw, records)
+
+    async def _load_shared_markets(self, sharing: Connection) -> None:
+        """Markets through Redis: adopted from another process's load, or loaded here (one
+        process of all those asking at once) and stored for the others."""
+
+        async def load() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            await self._load_markets(reload=False)
+            client = self._client
+            return list(client.markets.values()), dict(client.currencies or {})
+
+        name = "|".join(
+            (self._venue, self._guard.budget.host, self._market_type.value, str(self._sandbox))
+        )
+        (markets, currencies), adopted = await shared_markets(sharing, name, load)
+        if adopted:
+            with translate_errors(self._venue, "fetch_markets"):
+                self.use_markets(markets, currencies=currencies)
 
     def share_markets_from(self, source: CcxtCore) -> None:
         """Use ``source``'s loaded markets, by reference (ccxt's ``set_markets_from_exchange``:
@@ -404,3 +447,6 @@ class CcxtCore(BaseExchange):
             # shielded: a close() cancelled by its caller still releases sessions and sockets
             with translate_errors(self._venue, "close"):
                 await asyncio.shield(self._client.close())
+            if self._sharing is not None:
+                sharing, self._sharing = self._sharing, None
+                await asyncio.shield(sharing.release())

@@ -38,7 +38,7 @@ def rest_middleware(limiter: WeightLimiter, orders: OrderCounter, faults: Faults
             return await handler(request)
         headers: dict[str, str] = {}
         try:
-            limiter.charge(request_weight(path, request.method, request.query))
+            limiter.charge(request_weight(path, request.method, request.query), path)
             headers["X-MBX-USED-WEIGHT-1M"] = str(limiter.used)
             if request.method == "POST" and path in ORDER_PATHS:
                 orders.charge()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from exchanges.simulator._errors import ApiError
@@ -41,7 +42,8 @@ def request_weight(path: str, method: str, params: Mapping[str, str]) -> int:
 class WeightLimiter:
     """A fixed window of ``window`` seconds holding ``limit`` weight (6000 per minute on
     Binance). After ``ban_after`` rejected requests in one window the caller is banned
-    for ``ban_seconds`` (418)."""
+    for ``ban_seconds`` (418). ``requests`` counts the requests by path (tests: how many
+    ``exchangeInfo``), ``refused`` the 429 and 418 answers by status."""
 
     def __init__(
         self,
@@ -60,6 +62,8 @@ class WeightLimiter:
         self._window_start = clock()
         self._rejected = 0
         self._banned_until = 0.0
+        self.requests: Counter[str] = Counter()
+        self.refused: Counter[int] = Counter()
 
     def _roll(self, now: float) -> None:
         if now - self._window_start >= self.window:
@@ -68,17 +72,21 @@ class WeightLimiter:
             self.used = 0
             self._rejected = 0
 
-    def charge(self, weight: int) -> None:
+    def charge(self, weight: int, path: str = "") -> None:
         """Count a request; raises the 429 or 418 answer when over budget."""
         now = self._clock()
         self._roll(now)
+        self.requests[path] += 1
         if now < self._banned_until:
+            self.refused[418] += 1
             raise self._ban_error(now)
         if self.used + weight > self.limit:
             self._rejected += 1
             if self._rejected > self.ban_after:
                 self._banned_until = now + self.ban_seconds
+                self.refused[418] += 1
                 raise self._ban_error(now)
+            self.refused[429] += 1
             retry = max(1, math.ceil(self._window_start + self.window - now))
             error = ApiError(
                 -1003,

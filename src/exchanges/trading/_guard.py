@@ -13,6 +13,11 @@
   reads wait until its ``Retry-After`` has passed: all accounts on the route, not only the
   call that failed. A wait longer than the read may take raises :class:`core.RateLimited`
   with ``retry_after`` instead, and nothing is sent. Writes are never held back.
+* **Reservations**: before each REST request is sent, ccxt's rate-limit hook books its
+  weight (ccxt's per-endpoint cost) in the route's budget by priority, and the request
+  sleeps until it is due or is refused unsent (:mod:`exchanges.trading._reserve`). With
+  ``EXCHANGES_REDIS_URL`` that budget, 429 pauses and 418 bans included, is every
+  process's on the host.
 * **Bans** (HTTP 418, :class:`core.Banned`) open the route's breaker: until the ban's end,
   every call of every adapter on it fails at once with ``Banned.until``, and no request
   reaches the venue.
@@ -50,7 +55,8 @@ from core import (
     is_retryable,
 )
 from exchanges.trading._clock import ClockSync
-from exchanges.trading._ratelimit import IpBudget, Priority, budget_for, venue_limits
+from exchanges.trading._ratelimit import IpBudget, Priority, VenueLimits, budget_for, venue_limits
+from exchanges.trading._reserve import Reservations, guarded_call, unsent
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -110,6 +116,8 @@ class Guard:
         #: interval as last reported (``{"10s": 3, "1d": 17}``)
         self.order_counts: dict[str, int] = {}
         self._seen_headers: object = None
+        #: reservations before sending, in this process's budget or a shared one
+        self.reservations = Reservations(self)
 
     # ------------------------------------------------------------------ shared state
     @property
@@ -117,6 +125,31 @@ class Guard:
         """The rate-limit budget of this adapter's route (shared; looked up on each use,
         since the client's URLs may be pointed elsewhere after construction)."""
         return budget_for(self._venue, self._client, window=self._window)
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def limits(self) -> VenueLimits:
+        return self._limits
+
+    @property
+    def limit_override(self) -> int | None:
+        return self._limit_override
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    @property
+    def budget_window(self) -> float:
+        """Seconds in one weight window: the setting, else the venue's."""
+        return self._window or self._limits.window
+
+    async def throttle(self, cost: float | None = None) -> None:
+        """ccxt's rate-limit hook (see :class:`~exchanges.trading._reserve.Reservations`)."""
+        await self.reservations.throttle(cost)
 
     @property
     def weight_limit(self) -> int | None:
@@ -181,6 +214,7 @@ class Guard:
     def _record_used(self, used: int) -> None:
         budget = self.budget
         budget.record_used(used)
+        self.reservations.report_used(used)
         limit = self.weight_limit
         if limit is not None and used >= self._threshold * limit and budget.window_end is not None:
             budget.announce("weight", budget.window_end, used=used, limit=limit)
@@ -189,7 +223,7 @@ class Guard:
         """Complete a rate-limit error from the response headers; pause the route's reads
         after a 429; open its breaker on a ban."""
         self.note_response()
-        if not isinstance(exc, RateLimited):
+        if not isinstance(exc, RateLimited) or unsent(exc):
             return
         if exc.retry_after is None:
             exc.retry_after = _retry_after(getattr(self._client, "last_response_headers", None))
@@ -198,9 +232,12 @@ class Guard:
             length = exc.retry_after if exc.retry_after is not None else self.policy.default_ban
             exc.until = time.time() + length
             budget.ban(exc.until)
+            self.reservations.report_ban(exc.until)
             log.error("venue.banned", venue=self._venue, host=budget.host, seconds=round(length, 1))
-        elif exc.retry_after is not None and budget.pause(exc.retry_after):
-            budget.announce("retry_after", budget.paused_until, method=exc.method)
+        elif exc.retry_after is not None:
+            self.reservations.report_pause(exc.retry_after)
+            if budget.pause(exc.retry_after):
+                budget.announce("retry_after", budget.paused_until, method=exc.method)
 
     async def _pace(self, method: str, started: float, priority: Priority) -> None:
         """Hold a read back while the route is slowed down (weight past the threshold, or a
@@ -294,11 +331,14 @@ class Guard:
                 if priority is Priority.REPAIR or (retry and priority is Priority.READ):
                     await self._pace(method, started, priority)
                 try:
-                    result = await make()
+                    with guarded_call(method, priority, started):
+                        result = await make()
                 except ExchangeError as exc:
                     self.observe(exc)
+                    await self.reservations.share()
                     raise
                 self.note_response()
+                await self.reservations.share()
                 return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
@@ -318,8 +358,10 @@ class Guard:
             offset = await self._clock.measure()
         except ExchangeError as exc:
             self.observe(exc)
+            await self.reservations.share()
             raise
         self.note_response()
+        await self.reservations.share()
         if offset is not None:
             self.budget.clock_offset_ms = offset
             log.info("clock.synced", venue=self._venue, reason=reason, offset_ms=offset)

@@ -62,6 +62,10 @@ class VenueLimits:
     limits: Mapping[str, int] = field(default_factory=dict)
     #: the ccxt ``urls["api"]`` entry that serves each ``defaultType`` (its host keys the budget)
     apis: Mapping[str, str] = field(default_factory=dict)
+    #: venue weight per unit of ccxt's per-endpoint ``cost``, by ``defaultType`` (binance
+    #: spot: cost 0.2 per weight 1, see ccxt's ``describe()['api']``); a type not listed
+    #: counts its budget in ccxt's units (``window / rateLimit`` per window)
+    cost_weight: Mapping[str, float] = field(default_factory=dict)
 
 
 _BINANCE = VenueLimits(
@@ -78,6 +82,7 @@ _BINANCE = VenueLimits(
         "delivery": "dapiPublic",
         "option": "eapiPublic",
     },
+    cost_weight={"spot": 5.0, "margin": 5.0, "future": 1.0, "delivery": 1.0},
 )
 
 #: by ccxt id; a venue not listed reports nothing we read (its budget still holds the ban
@@ -114,9 +119,15 @@ class IpBudget:
     :attr:`core.Banned.until`).
     """
 
-    def __init__(self, venue: str, host: str, *, window: float, aligned: bool) -> None:
+    def __init__(
+        self, venue: str, host: str, *, window: float, aligned: bool, route: str = "direct"
+    ) -> None:
         self.venue = venue
         self.host = host
+        #: names this budget in a shared backend (venue, host, egress; no secret)
+        self.key = f"{venue}|{host}|{route}"
+        #: whether other processes may share it (not a caller's session or proxy callback)
+        self.shareable = True
         self.window = window
         self.aligned = aligned
         #: weight used in the current window, as the venue last reported it
@@ -277,11 +288,16 @@ def budget_for(venue: str, client: Any, *, window: float | None = None) -> IpBud
             host,
             window=window or limits.window,
             aligned=limits.aligned and not window,
+            route=route if owner is None else f"{route}:{id(owner):x}",
         )
+        budget.shareable = owner is None
     return budget
 
 
 def reset_budgets() -> None:
-    """Forget every shared budget (bans, pauses, used weight): for tests."""
+    """Forget every shared budget (bans, pauses, used weight, reservations): for tests."""
+    from exchanges.sharing import LOCAL_BUDGET
+
     _SHARED.clear()
     _BY_OWNER.clear()
+    LOCAL_BUDGET.clear()
