@@ -64,10 +64,14 @@ class Cli:
 
 
 def one_line_error(result: Result) -> str:
-    """The command failed with exactly one line on stderr and no traceback; that line."""
+    """The command failed with exactly one short line on stderr and no traceback; that
+    line."""
+    from exchanges.cli._errors import MAX_LINE
+
     assert result.code != 0, result
     assert "Traceback" not in result.err, result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert lines[0].startswith("error: "), lines[0]
+    assert len(lines[0]) <= MAX_LINE, lines[0]
     return lines[0]

@@ -15,9 +15,10 @@ import typer
 
 from core import ExchangeError
 from exchanges.cli._errors import fail
+from exchanges.cli._help import APP_SETTINGS, Command, Group
 
 keys_app = typer.Typer(
-    help="Manage stored credentials (never prints a secret).", no_args_is_help=True
+    help="Manage stored credentials (never prints a secret).", cls=Group, **APP_SETTINGS
 )
 
 KeysFile = Annotated[
@@ -39,7 +40,7 @@ StoreOption = Annotated[
 ]
 
 
-@keys_app.command("add")
+@keys_app.command("add", cls=Command)
 def add(
     venue: Annotated[str, typer.Argument(help="Venue id, e.g. binance.")],
     account: Account = "default",
@@ -62,7 +63,7 @@ def add(
     typer.echo(f"stored {venue}/{account} ({', '.join(fields)}) in {where}")
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=Command)
 def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
     """List stored accounts: venue, account, source and field names (no values)."""
     from keys import KeyManager
@@ -89,7 +90,7 @@ def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
         typer.echo(f"{r.venue}/{r.account}  {', '.join(r.fields)}  ({r.source})")
 
 
-@keys_app.command("check")
+@keys_app.command("check", cls=Command)
 def check(
     venue: Annotated[str, typer.Argument(help="Venue id.")],
     account: Account = "default",
@@ -129,7 +130,7 @@ def check(
         raise typer.Exit(code=1)
 
 
-@keys_app.command("remove")
+@keys_app.command("remove", cls=Command)
 def remove(
     venue: Annotated[str, typer.Argument(help="Venue id.")],
     account: Account = "default",
