@@ -92,16 +92,38 @@ def venues(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    columns = ("fetch_ticker", "place_order", "watch_trades", "watch_order_book", "watch_orders")
-    table = Table(title=f"{len(rows)} venues")
-    table.add_column("venue")
-    table.add_column("adapter")
-    for column in columns:
-        table.add_column(column)
+    console.print(venues_view(rows))
+
+
+# a capability -> its header (headers wrap; venue and adapter names never do)
+_VENUE_COLUMNS = {
+    "fetch_ticker": "ticker",
+    "place_order": "place order",
+    "watch_trades": "watch trades",
+    "watch_order_book": "watch book",
+    "watch_orders": "watch orders",
+}
+_SUPPORT = {"native": "native", "emulated": "emul.", "no": "-"}
+
+
+def venues_view(rows: list[dict[str, Any]]) -> Table:
+    """Each venue's adapter and what it supports, narrow enough for 80 columns."""
+    table = Table(
+        title=f"{len(rows)} venue{'' if len(rows) == 1 else 's'}",
+        caption="native: the venue's own endpoint; emul.: ccxt builds it from other calls",
+        box=None,
+        pad_edge=False,
+    )
+    for name in ("venue", "adapter"):
+        longest = max((len(r[name]) for r in rows), default=len(name))
+        table.add_column(name, no_wrap=True, min_width=longest)
+    for header in _VENUE_COLUMNS.values():
+        table.add_column(header)
     for row in rows:
         caps = row["capabilities"]
-        table.add_row(row["venue"], row["adapter"], *(caps[c] for c in columns))
-    console.print(table)
+        support = (_SUPPORT.get(caps[c], caps[c]) for c in _VENUE_COLUMNS)
+        table.add_row(row["venue"], row["adapter"], *support)
+    return table
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
