@@ -116,3 +116,11 @@ def test_demo_event_lines_show_where_a_reason_was_cut() -> None:
     assert cut.endswith("…)")
     assert len(cut.split(" (", 1)[1]) == 61  # 60 characters, the ellipsis the last
     assert whole.endswith("(short)")
+
+
+def test_first_make_demo_says_what_it_installs() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    recipe = makefile.split("$(STAMP): pyproject.toml\n", 1)[1].splitlines()
+    assert recipe[0].startswith("\t@echo ")  # before the silent (--quiet) install
+    assert "installing" in recipe[0]
+    assert "pip install --quiet" in "\n".join(recipe[1:4])
