@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: demo test lint typecheck unit bench clean redis-server
 
 $(STAMP): pyproject.toml
+	@echo "first run: creating $(VENV) and installing exchanges with its dev tools (about a minute, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

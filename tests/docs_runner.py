@@ -1,71 +1,108 @@
-"""Run every ```python block of a Markdown file, in order, in one namespace, as a reader
-would paste them into ``python -m asyncio``: top-level ``await`` allowed.
+"""Run the examples of a Markdown page exactly as a reader pastes them: no hidden wrapper,
+no names given in advance.
 
-The namespace every docs example may use (docs/README.md of the examples says so):
-``sim`` (a running simulator, markets moving), ``url`` (its endpoint), ``ex`` (an open
-binance adapter on the simulator's ``demo`` account), ``tmp`` (a scratch directory, also
-the working directory and HOME). The ``demo`` account's keys are in the environment, as
-``EXCHANGES_KEY__BINANCE__DEMO__*``. Usage: ``python tests/docs_runner.py docs/x.md``.
+* a ```python block is a program: written to a file in a scratch directory and run by
+  ``python`` in a subprocess (it starts its own simulator, ``async with Simulator()``);
+* a ```python block whose first line is a comment naming a test file (``# test_x.py``) is
+  a test file: written under that name and run by ``pytest -W error`` in the scratch
+  directory, as the reader's own project would run it;
+* a block of another language whose first line names a file (``# pyproject.toml``) is
+  written there first: the settings that test file needs, as the page shows them.
+
+The subprocess's environment is hermetic: HOME and the working directory are the scratch
+directory, no ``EXCHANGES_*`` variable from outside, keyring's null backend.
+Usage: ``python tests/docs_runner.py docs/x.md`` (every example of the page, in order).
 """
 
 from __future__ import annotations
 
-import ast
-import asyncio
 import os
 import re
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-# run as a script, this file's directory (tests/, with its own ``keys`` package) would
-# shadow the library's packages
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-
-
-def blocks(path: Path) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", path.read_text(), flags=re.S | re.M)
+TIMEOUT = 60.0  # one example: a bound, not a pace (they take 1-4 s)
+_FENCE = re.compile(r"^```(\w+)\n(.*?)^```", flags=re.S | re.M)
+_NAMED = re.compile(r"#\s*(\S+\.\w+)(?:\s.*)?")  # "# test_x.py -- what it tests"
 
 
-async def run(path: Path) -> int:
-    from core import Settings, configure_logging
-    from exchanges import ExchangeFactory
-    from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
-    from exchanges.venues.binance import BinanceExchange
+@dataclass(frozen=True)
+class Example:
+    page: str
+    number: int  # 1-based, among the page's python blocks
+    code: str
+    files: dict[str, str]  # the page's named non-python blocks: name -> text
 
-    configure_logging(Settings(log_level="WARNING"))
-    found = blocks(path)
-    with tempfile.TemporaryDirectory() as scratch:
-        tmp = Path(scratch)
-        os.chdir(tmp)
-        os.environ.update(
-            HOME=str(tmp),
-            XDG_CONFIG_HOME=str(tmp / ".config"),
-            EXCHANGES_KEY__BINANCE__DEMO__API_KEY=DEMO_API_KEY,
-            EXCHANGES_KEY__BINANCE__DEMO__SECRET=DEMO_SECRET,
-            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        )
-        async with Simulator(seed=3, rate=20.0) as sim:
-            credentials = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
-            async with BinanceExchange(
-                endpoint=sim.endpoint, credentials=credentials, account="demo"
-            ) as ex:
-                namespace: dict[str, Any] = {"sim": sim, "url": sim.endpoint, "ex": ex, "tmp": tmp}
-                try:
-                    for n, code in enumerate(found, 1):
-                        compiled = compile(
-                            code, f"{path.name}#{n}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-                        )
-                        result = eval(compiled, namespace)  # noqa: S307 - the project's docs
-                        if asyncio.iscoroutine(result):
-                            async with asyncio.timeout(30):
-                                await result
-                finally:
-                    await ExchangeFactory.close_all()
-    print(f"{path}: {len(found)} blocks ran")
-    return len(found)
+    @property
+    def test_file(self) -> str | None:
+        """The file name a test-file example declares on its first line, else None."""
+        first = _NAMED.fullmatch(self.code.splitlines()[0].strip()) if self.code else None
+        name = first.group(1) if first else None
+        return name if name and Path(name).name.startswith("test_") else None
+
+    @property
+    def id(self) -> str:
+        return f"{self.page}#{self.number}"
+
+
+def examples(path: Path) -> list[Example]:
+    """The page's python examples, each with the named files the page defines."""
+    files: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
+    for language, code in _FENCE.findall(path.read_text()):
+        if language == "python":
+            found.append((language, code))
+        elif (named := _NAMED.fullmatch((code.splitlines() or [""])[0].strip())) is not None:
+            files[named.group(1)] = code
+    return [Example(path.name, n, code, files) for n, (_, code) in enumerate(found, 1)]
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("EXCHANGES_")}
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    return env
+
+
+def run(example: Example, scratch: Path) -> subprocess.CompletedProcess[str]:
+    """Run one example in ``scratch`` (its working directory and HOME)."""
+    for name, text in example.files.items():
+        (scratch / name).write_text(text)
+    if example.test_file is not None:
+        (scratch / example.test_file).write_text(example.code)
+        command = [sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider"]
+        command.append(example.test_file)
+    else:
+        (scratch / "example.py").write_text(example.code)
+        command = [sys.executable, "example.py"]
+    return subprocess.run(  # noqa: S603 - the project's own docs
+        command,
+        cwd=scratch,
+        env=_environment(scratch),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def main(path: Path) -> int:
+    failed = 0
+    for example in examples(path):
+        with tempfile.TemporaryDirectory() as scratch:
+            done = run(example, Path(scratch))
+        print(f"{example.id}: exit {done.returncode}")
+        if done.returncode != 0:
+            failed += 1
+            print(done.stdout, done.stderr, sep="\n")
+    return failed
 
 
 if __name__ == "__main__":
-    asyncio.run(run(Path(sys.argv[1]).resolve()))
+    sys.exit(1 if main(Path(sys.argv[1]).resolve()) else 0)

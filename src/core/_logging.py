@@ -119,6 +119,34 @@ def configure_logging(
     _configured = True
 
 
+class _LibraryLogger:
+    """The library's logger for ``name``: structlog's, as configured, once anyone has
+    configured structlog (:func:`configure_logging` does); until then the stdlib's
+    convention for a library: a :mod:`logging` record on logger ``name``, so nothing
+    shows below WARNING, and warnings go to stderr, until the application configures
+    logging. Never structlog's unconfigured default, which prints every level to stdout."""
+
+    __slots__ = ("_configured", "_stdlib")
+
+    def __init__(self, name: str) -> None:
+        self._configured = structlog.get_logger(name)
+        self._stdlib = structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=[
+                structlog.stdlib.filter_by_level,
+                structlog.processors.format_exc_info,
+                redact_event,
+                structlog.processors.KeyValueRenderer(key_order=["event"]),
+            ],
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
+
+    def __getattr__(self, attr: str) -> Any:
+        target = self._configured if structlog.is_configured() else self._stdlib
+        return getattr(target, attr)
+
+
 def get_logger(name: str) -> Any:
-    """A structlog logger bound to ``name`` (use ``__name__``)."""
-    return structlog.get_logger(name)
+    """The logger to use in the library's modules (``get_logger(__name__)``): see
+    :class:`_LibraryLogger` for where its lines go."""
+    return _LibraryLogger(name)

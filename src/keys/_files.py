@@ -29,11 +29,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
-
+from core import get_logger
 from keys._errors import InsecureKeysFile, KeysConfigError
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 APP_DIR = "exchanges"
 KEYS_FILE_NAME = "keys.toml"

@@ -22,8 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import structlog
-
+from core import get_logger
 from keys._credentials import (
     DEFAULT_ACCOUNT,
     FROM_CCXT,
@@ -45,7 +44,7 @@ from keys._sources import (
     read_env_settings,
 )
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Store = Literal["file", "keyring"]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-import structlog
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core import get_logger
 from keys._credentials import (
     FIELD_NAMES,
     FROM_CCXT,
@@ -36,7 +36,7 @@ from keys._credentials import (
 from keys._errors import KeysConfigError
 from keys._files import read_keys_file
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 ENV_PREFIX = "EXCHANGES_"
 ENV_KEY_PREFIX = "EXCHANGES_KEY"

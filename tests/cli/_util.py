@@ -34,21 +34,22 @@ class Cli:
     env: Mapping[str, str]
     cwd: Path
 
-    async def start(self, *args: str) -> asyncio.subprocess.Process:
+    async def start(self, *args: str, piped: bool = False) -> asyncio.subprocess.Process:
+        """The command, started; ``piped``: its stdin is a pipe for ``finish(input=)``."""
         return await asyncio.create_subprocess_exec(
             *exchanges_command(),
             *args,
-            stdin=asyncio.subprocess.DEVNULL,  # not a terminal
+            stdin=asyncio.subprocess.PIPE if piped else asyncio.subprocess.DEVNULL,  # no tty
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=dict(self.env),
             cwd=self.cwd,
         )
 
-    async def finish(self, proc: asyncio.subprocess.Process) -> Result:
+    async def finish(self, proc: asyncio.subprocess.Process, input: str | None = None) -> Result:
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT):
-                out, err = await proc.communicate()
+                out, err = await proc.communicate(None if input is None else input.encode())
         except TimeoutError:
             proc.kill()
             await proc.communicate()
@@ -59,15 +60,20 @@ class Cli:
     def with_env(self, **extra: str) -> Cli:
         return Cli({**self.env, **extra}, self.cwd)
 
-    async def __call__(self, *args: str) -> Result:
-        return await self.finish(await self.start(*args))
+    async def __call__(self, *args: str, input: str | None = None) -> Result:
+        """Run the command; ``input``, if given, is its stdin (a pipe, not a terminal)."""
+        return await self.finish(await self.start(*args, piped=input is not None), input)
 
 
 def one_line_error(result: Result) -> str:
-    """The command failed with exactly one line on stderr and no traceback; that line."""
+    """The command failed with exactly one short line on stderr and no traceback; that
+    line."""
+    from exchanges.cli._errors import MAX_LINE
+
     assert result.code != 0, result
     assert "Traceback" not in result.err, result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert lines[0].startswith("error: "), lines[0]
+    assert len(lines[0]) <= MAX_LINE, lines[0]
     return lines[0]

@@ -48,8 +48,8 @@ async def test_refusals_send_nothing(sim: Simulator, cli: Cli) -> None:
     assert "40000.12 (rounded from 40000.129)" in unconfirmed.out
     assert "client order id" in unconfirmed.out
 
-    assert "amount: must be greater than 0, got -1" in one_line_error(negative)
-    assert "amount: 'abc' is not a number" in one_line_error(not_a_number)
+    assert "(amount on binance): must be greater than 0, got -1" in one_line_error(negative)
+    assert "(amount on binance): 'abc' is not a number" in one_line_error(not_a_number)
     assert sim.state.orders(DEMO_API_KEY) == []
 
 

@@ -31,8 +31,8 @@ from exchanges.cli._market import book_view, markets_view, ticker_view, trades_v
 TS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 
 
-def text(table: Table) -> str:
-    console = Console(record=True, width=200, file=io.StringIO())
+def text(table: Table, width: int = 200) -> str:
+    console = Console(record=True, width=width, file=io.StringIO())
     console.print(table)
     return console.export_text()
 
@@ -114,3 +114,52 @@ def test_balance_keeps_nonzero_assets_with_exact_numbers() -> None:
     assert "2 non-zero balances" in out
     assert "0.00000001" in out  # never 1E-8
     assert plain(held)["USDT"] == {"free": "0.00000001", "used": "0", "total": "0.00000001"}
+
+
+def test_health_table_at_80_columns_keeps_stream_names_and_says_units() -> None:
+    from exchanges.cli._watch import health_view
+
+    row = {
+        "stream": "order_book:BTC/USDT",
+        "state": "reconnecting",
+        "messages": 1234,
+        "reconnects": 2,
+        "gaps_unrepaired": 0,
+        "last_message_age": None,
+        "last_error": "NetworkError: binance: connection reset by peer",
+    }
+    out = text(health_view("binance", 5, [row, {**row, "stream": "ticker:ETH/USDT"}]), 80)
+    assert "…" not in out
+    assert "order_book:BTC/USDT" in out
+    assert "reconnecting" in out
+    assert "idle (s)" in out
+    assert "gaps_unrepaired" not in out
+    assert "None" not in out
+    assert "│ -" not in out  # the age: "-", right-aligned
+    assert " - │" in out
+    assert "order_book:BTC/USDT: NetworkError: binance: connection reset by peer" in out
+
+
+def test_venues_table_at_80_columns_cuts_nothing_and_counts_in_english() -> None:
+    from exchanges.cli._app import venues_view
+
+    caps = {
+        "fetch_ticker": "native",
+        "place_order": "native",
+        "watch_trades": "emulated",
+        "watch_order_book": "native",
+        "watch_orders": "no",
+    }
+    row = {"venue": "binance", "adapter": "BinanceExchange", "capabilities": caps}
+    one = text(venues_view([row]), 80)
+    assert one.splitlines()[0].strip() == "1 venue"
+    rows = [
+        {"venue": "coinbaseinternational", "adapter": "CoinbaseExchange", "capabilities": caps},
+        {"venue": "binance", "adapter": "BinanceExchange", "capabilities": caps},
+    ]
+    out = text(venues_view(rows), 80)
+    assert "2 venues" in out
+    assert "…" not in out
+    assert "coinbaseinternational" in out
+    assert "CoinbaseExchange" in out
+    assert "emul." in out

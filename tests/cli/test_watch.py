@@ -59,3 +59,20 @@ async def test_health_reports_each_stream(sim: Simulator, cli: Cli) -> None:
     rows = {row["stream"]: row for row in json.loads(result.out)}
     assert sorted(rows) == ["order_book:BTC/USDT", "ticker:BTC/USDT", "trades:BTC/USDT"]
     assert all(row["state"] == "live" and row["reconnects"] == 0 for row in rows.values())
+
+
+async def test_watch_into_a_pipe_ends_with_a_newline(sim: Simulator, cli: Cli) -> None:
+    proc = await cli.start("book", "binance", "BTC/USDT", "--watch", "--count", "2",
+                           "--depth", "2", "--endpoint", sim.endpoint)  # fmt: skip
+    async with asyncio.timeout(30):
+        await sim.wait_subscribed("btcusdt@depth@100ms")
+    finishing = asyncio.ensure_future(cli.finish(proc))
+    for _ in range(40):  # the market moves until the command has its two updates
+        sim.step("BTC/USDT", 1)
+        done, _ = await asyncio.wait({finishing}, timeout=0.3)
+        if done:
+            break
+    result = await finishing
+    assert result.code == 0, result.err
+    assert "binance BTC/USDT" in result.out  # the last table, printed once
+    assert result.out.endswith("\n")

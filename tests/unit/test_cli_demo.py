@@ -42,6 +42,9 @@ def test_demo_runs_against_the_simulator() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "refused before sending" in out
+    top = out[out.index("Top of book") : out.index("Live for")]
+    assert "bid amount" in top
+    assert "(" not in top.split("\n", 1)[1]  # numbers, not Python tuples
     assert "fill on the private stream" in out
     assert "everything closed" in out
     assert "Traceback" not in done.stderr
@@ -98,3 +101,26 @@ def test_simulator_command_serves_until_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "simulator stopped" in out
     assert "Traceback" not in err
+
+
+def test_demo_event_lines_show_where_a_reason_was_cut() -> None:
+    from core import Channel, EventKind, StreamEvent, StreamKey, StreamState
+    from exchanges.cli.demo import _Board
+
+    board = _Board()
+    key = StreamKey(Channel.TRADES, "BTC/USDT")
+    long = "connection dropped: " + "x" * 100
+    board.on_event(StreamEvent(EventKind.STATE, key, StreamState.RECONNECTING, long))
+    board.on_event(StreamEvent(EventKind.STATE, key, StreamState.RECONNECTING, "short"))
+    cut, whole = board.events
+    assert cut.endswith("…)")
+    assert len(cut.split(" (", 1)[1]) == 61  # 60 characters, the ellipsis the last
+    assert whole.endswith("(short)")
+
+
+def test_first_make_demo_says_what_it_installs() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    recipe = makefile.split("$(STAMP): pyproject.toml\n", 1)[1].splitlines()
+    assert recipe[0].startswith("\t@echo ")  # before the silent (--quiet) install
+    assert "installing" in recipe[0]
+    assert "pip install --quiet" in "\n".join(recipe[1:4])

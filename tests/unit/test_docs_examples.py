@@ -1,30 +1,29 @@
-"""Every ```python block in docs/ runs, against the simulator (tests/docs_runner.py)."""
+"""Every example in docs/ runs as pasted: a program in a subprocess, a test file under
+pytest (tests/docs_runner.py says how each is told apart)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from ..docs_runner import Example, examples, run
+
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = sorted(p for p in (ROOT / "docs").glob("*.md") if "```python" in p.read_text())
+EXAMPLES = [e for page in sorted((ROOT / "docs").glob("*.md")) for e in examples(page)]
 
 
 def test_docs_have_examples() -> None:
-    assert len(DOCS) >= 4
+    assert len({e.page for e in EXAMPLES}) >= 4
+    assert any(e.test_file for e in EXAMPLES)  # testing.md's test file
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[p.name for p in DOCS])
-def test_doc_examples_run(doc: Path) -> None:
-    done = subprocess.run(  # noqa: S603 - the project's own docs
-        [sys.executable, str(ROOT / "tests" / "docs_runner.py"), str(doc)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "blocks ran" in done.stdout
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_doc_example_runs_as_pasted(example: Example, tmp_path: Path) -> None:
+    done = run(example, tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "Traceback" not in done.stderr
+    assert "Warning" not in done.stderr  # unclosed sessions, deprecations
+    if example.test_file is not None:
+        assert " passed" in done.stdout
+        assert "warning" not in done.stdout.lower()

@@ -60,6 +60,11 @@ T = TypeVar("T")
 log = get_logger(__name__)
 
 
+def _squash(symbol: str) -> str:
+    """A symbol without case or separators, to recognise ``btcusdt`` as ``BTC/USDT``."""
+    return "".join(c for c in symbol.upper() if c.isalnum())
+
+
 def ccxt_venues() -> list[str]:
     """Every venue id ccxt.pro knows."""
     return list(ccxtpro.exchanges)
@@ -341,8 +346,13 @@ class CcxtCore(BaseExchange):
         """The loaded market for ``symbol``; :class:`core.BadSymbol` naming close matches."""
         found = self._markets.get(self._args("market").symbol(symbol))
         if found is None:
+            squashed = _squash(symbol)  # btcusdt, BTC-USDT: BTC/USDT in other clothes
+            same = [s for s, m in self._markets.items() if squashed in (_squash(s), m.id.upper())]
             close = difflib.get_close_matches(symbol, list(self._markets), n=5)
-            hint = f"; close matches: {', '.join(close)}" if close else ""
+            if same:
+                hint = f"; did you mean {' or '.join(same[:3])}?"
+            else:
+                hint = f"; close matches: {', '.join(close)}" if close else ""
             raise BadSymbol(
                 f"symbol: {symbol!r} is not a market of {self._venue}{hint}", venue=self._venue
             )

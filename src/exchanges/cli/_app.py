@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sys
 import tomllib
 from collections.abc import Coroutine
 from decimal import Decimal
@@ -24,21 +25,19 @@ from rich.table import Table
 
 from core import ExchangeError, configure_logging, get_settings
 from exchanges.cli._account import balance
-from exchanges.cli._errors import fail, flags
+from exchanges.cli._errors import EXIT_ERROR, EXIT_USAGE, bounded, fail, flags, usage_error
+from exchanges.cli._help import APP_SETTINGS, Command, Group
 from exchanges.cli._keys import keys_app
 from exchanges.cli._market import book, markets, ticker, trades
 from exchanges.cli._orders import order_app
 from exchanges.cli._watch import health
 
 app = typer.Typer(
-    name="exchanges",
-    help="A unified async exchange layer on ccxt.pro.",
-    no_args_is_help=True,
-    add_completion=False,
+    name="exchanges", help="A unified async exchange layer on ccxt.pro.", cls=Group, **APP_SETTINGS
 )
 console = Console()
 for _command in (markets, ticker, book, trades, balance, health):
-    app.command()(_command)
+    app.command(cls=Command)(_command)
 app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
 
@@ -78,7 +77,7 @@ async def _venue_rows(names: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-@app.command()
+@app.command(cls=Command)
 def venues(
     names: Annotated[list[str] | None, typer.Argument(help="Venue ids (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -93,16 +92,38 @@ def venues(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    columns = ("fetch_ticker", "place_order", "watch_trades", "watch_order_book", "watch_orders")
-    table = Table(title=f"{len(rows)} venues")
-    table.add_column("venue")
-    table.add_column("adapter")
-    for column in columns:
-        table.add_column(column)
+    console.print(venues_view(rows))
+
+
+# a capability -> its header (headers wrap; venue and adapter names never do)
+_VENUE_COLUMNS = {
+    "fetch_ticker": "ticker",
+    "place_order": "place order",
+    "watch_trades": "watch trades",
+    "watch_order_book": "watch book",
+    "watch_orders": "watch orders",
+}
+_SUPPORT = {"native": "native", "emulated": "emul.", "no": "-"}
+
+
+def venues_view(rows: list[dict[str, Any]]) -> Table:
+    """Each venue's adapter and what it supports, narrow enough for 80 columns."""
+    table = Table(
+        title=f"{len(rows)} venue{'' if len(rows) == 1 else 's'}",
+        caption="native: the venue's own endpoint; emul.: ccxt builds it from other calls",
+        box=None,
+        pad_edge=False,
+    )
+    for name in ("venue", "adapter"):
+        longest = max((len(r[name]) for r in rows), default=len(name))
+        table.add_column(name, no_wrap=True, min_width=longest)
+    for header in _VENUE_COLUMNS.values():
+        table.add_column(header)
     for row in rows:
         caps = row["capabilities"]
-        table.add_row(row["venue"], row["adapter"], *(caps[c] for c in columns))
-    console.print(table)
+        support = (_SUPPORT.get(caps[c], caps[c]) for c in _VENUE_COLUMNS)
+        table.add_row(row["venue"], row["adapter"], *support)
+    return table
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
@@ -121,7 +142,7 @@ async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
             loop.remove_signal_handler(signum)
 
 
-@app.command()
+@app.command(cls=Command)
 def simulator(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     rate: Annotated[float, typer.Option(help="Book updates per second per symbol.")] = 4.0,
@@ -199,7 +220,7 @@ def _read_sim_accounts(path: Path) -> list[tuple[str, str, str, dict[str, Decima
     return out
 
 
-@app.command("simulator-fault")
+@app.command("simulator-fault", cls=Command)
 def simulator_fault(
     fault: Annotated[str, typer.Argument(help="A Faults method: stall, drop_connections, ...")],
     args: Annotated[
@@ -236,7 +257,7 @@ def simulator_fault(
     typer.echo(f"injected {answer['fault']}: {answer['result']}")
 
 
-@app.command("version")
+@app.command("version", cls=Command)
 def show_version() -> None:
     """Print the library's and ccxt's versions."""
     import ccxt
@@ -249,4 +270,17 @@ def show_version() -> None:
 
 
 def main() -> None:
-    app()
+    """The ``exchanges`` command: every failure, the command line's own included, ends
+    with one ``error:`` line (exit 2 for a usage error)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(standalone_mode=False)
+    except typer.TyperException as exc:  # click's UsageError and kin (typer vendors click)
+        if getattr(exc, "exit_code", EXIT_ERROR) == EXIT_USAGE:
+            sys.exit(usage_error(exc))
+        typer.secho(bounded(f"error: {exc}"), fg=typer.colors.RED, err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_ERROR))
+    except typer.Abort:
+        typer.secho("error: aborted", fg=typer.colors.RED, err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

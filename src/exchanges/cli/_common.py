@@ -27,7 +27,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from core import ExchangeError, OrderStateUnknown
+from core import ExchangeError, MarketType, OrderStateUnknown
 from exchanges._base import BaseExchange
 from exchanges.cli._errors import fail, interrupted, stop
 from exchanges.cli._keys import KeysFile as KeysFile  # the keys commands' option, shared
@@ -52,11 +52,11 @@ Endpoint = Annotated[
 ]
 Sandbox = Annotated[bool, typer.Option("--sandbox", help="Use the venue's testnet.")]
 MarketTypeOption = Annotated[
-    str | None,
+    MarketType | None,
     typer.Option(
         "--market-type",
-        metavar="TYPE",
-        help="spot, margin, swap, future or option (default: EXCHANGES_MARKET_TYPE, spot).",
+        case_sensitive=False,
+        help="Market type (default: EXCHANGES_MARKET_TYPE, spot).",
     ),
 ]
 Account = Annotated[
@@ -82,6 +82,14 @@ class Target:
     endpoint: str | None = None
     sandbox: bool = False
     keys_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.sandbox and self.endpoint is not None:  # which server? refuse to guess
+            raise typer.BadParameter(
+                "--sandbox and --endpoint contradict each other: --endpoint already names "
+                "the server (a simulator's, a testnet's); give one of them",
+                param_hint="--sandbox",
+            )
 
     @property
     def who(self) -> str:

@@ -1,12 +1,14 @@
 """``exchanges keys``: add, list, check and remove stored credentials.
 
-Secrets are only ever typed at a hidden prompt (never taken as arguments, which shells
-keep in their history) and never printed: ``list`` and ``check`` show field names only.
+Secrets are typed at a hidden prompt, or piped on stdin (never taken as arguments, which
+shells keep in their history) and never printed: ``list`` and ``check`` show field names
+only.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,10 +16,11 @@ from typing import Annotated
 import typer
 
 from core import ExchangeError
-from exchanges.cli._errors import fail
+from exchanges.cli._errors import fail, stop
+from exchanges.cli._help import APP_SETTINGS, Command, Group
 
 keys_app = typer.Typer(
-    help="Manage stored credentials (never prints a secret).", no_args_is_help=True
+    help="Manage stored credentials (never prints a secret).", cls=Group, **APP_SETTINGS
 )
 
 KeysFile = Annotated[
@@ -39,7 +42,7 @@ StoreOption = Annotated[
 ]
 
 
-@keys_app.command("add")
+@keys_app.command("add", cls=Command)
 def add(
     venue: Annotated[str, typer.Argument(help="Venue id, e.g. binance.")],
     account: Account = "default",
@@ -47,22 +50,56 @@ def add(
     store: StoreOption = Store.FILE,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing account.")] = False,
 ) -> None:
-    """Prompt for the venue's required fields (hidden input) and store them 0600."""
-    from keys import KeyManager
+    """Store the venue's required fields (0600 file or OS keyring). At a terminal each is
+    asked at a hidden prompt; otherwise they are read from stdin, one line each, in the
+    order the venue requires them (`exchanges keys check VENUE` lists them), e.g.
+    `printf '%s\\n' "$KEY" "$SECRET" | exchanges keys add binance -a main`."""
+    from keys import KeyManager, UnknownVenue
 
     try:
         manager = KeyManager(keys_file=keys_file)
-        fields = manager.required_credentials(venue) or ("api_key", "secret")
-        values: dict[str, str] = {}
-        for field in fields:
-            values[field] = typer.prompt(field, hide_input=field not in PUBLIC_FIELDS)
+        try:
+            fields = manager.required_credentials(venue) or ("api_key", "secret")
+        except UnknownVenue:
+            raise stop(
+                f"unknown venue ({venue}): not a ccxt exchange id; "
+                "`exchanges venues` lists the venues"
+            ) from None
+        # the names, and an account already there, are refused before a secret is typed
+        found = manager.check(venue, account)
+        if found.source is not None and found.source.kind == store.value and not overwrite:
+            raise stop(
+                f"account exists ({venue}/{account}): {found.source}; "
+                "pass --overwrite to replace it, or `exchanges keys remove` it first"
+            )
+        values = _read_fields(fields)
         where = manager.add(venue, account, values, store=store.value, overwrite=overwrite)
     except ExchangeError as exc:
         raise fail(exc) from None
     typer.echo(f"stored {venue}/{account} ({', '.join(fields)}) in {where}")
 
 
-@keys_app.command("list")
+def _read_fields(fields: tuple[str, ...]) -> dict[str, str]:
+    """Each field from a hidden prompt at a terminal, else one line of stdin each (no
+    prompt, no getpass warning: a pipe is not a terminal to hide input from)."""
+    values: dict[str, str] = {}
+    interactive = sys.stdin.isatty()
+    for field in fields:
+        if interactive:
+            values[field] = typer.prompt(field, hide_input=field not in PUBLIC_FIELDS)
+            continue
+        line = sys.stdin.readline()
+        if not line.strip():
+            got = "an empty line" if line else "the end of input"
+            raise stop(
+                f"missing value ({field}): stdin gave {got}; expected one line for each of "
+                f"{', '.join(fields)}"
+            )
+        values[field] = line.strip()
+    return values
+
+
+@keys_app.command("list", cls=Command)
 def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
     """List stored accounts: venue, account, source and field names (no values)."""
     from keys import KeyManager
@@ -89,7 +126,7 @@ def list_accounts(keys_file: KeysFile = None, as_json: AsJson = False) -> None:
         typer.echo(f"{r.venue}/{r.account}  {', '.join(r.fields)}  ({r.source})")
 
 
-@keys_app.command("check")
+@keys_app.command("check", cls=Command)
 def check(
     venue: Annotated[str, typer.Argument(help="Venue id.")],
     account: Account = "default",
@@ -129,7 +166,7 @@ def check(
         raise typer.Exit(code=1)
 
 
-@keys_app.command("remove")
+@keys_app.command("remove", cls=Command)
 def remove(
     venue: Annotated[str, typer.Argument(help="Venue id.")],
     account: Account = "default",

@@ -83,7 +83,7 @@ def markets(
         loaded = s.run(ex.fetch_markets(), "loading markets")
     rows = sorted(loaded.values(), key=lambda m: m.symbol)
     if market_type is not None:  # generic adapters load every type: keep the one asked for
-        rows = [m for m in rows if m.type.value == market_type.lower()]
+        rows = [m for m in rows if m.type == market_type]
     if quote is not None:
         rows = [m for m in rows if m.quote.upper() == quote.upper()]
     if as_json:

@@ -40,11 +40,11 @@ from exchanges.cli._common import (
     session,
     when,
 )
-from exchanges.cli._errors import fail
+from exchanges.cli._help import APP_SETTINGS, Command, Group
 from exchanges.trading._orders import OrderRequest
 
 order_app = typer.Typer(
-    help="Place, cancel and look up orders (asks before sending).", no_args_is_help=True
+    help="Place, cancel and look up orders (asks before sending).", cls=Group, **APP_SETTINGS
 )
 
 OrderId = Annotated[str, typer.Argument(help="The venue's order id.")]
@@ -161,13 +161,14 @@ def _prepare(ex: BaseExchange, symbol: str, **order: Any) -> OrderRequest:
     return request
 
 
-@order_app.command("place", context_settings={"ignore_unknown_options": True})
+@order_app.command("place", cls=Command, context_settings={"ignore_unknown_options": True})
 def place(
     venue: Venue,
     symbol: Symbol,
-    side: Annotated[str, typer.Argument(help="buy or sell.")],
+    side: Annotated[Side, typer.Argument(case_sensitive=False, help="Buy or sell.")],
     type_: Annotated[
-        str, typer.Argument(metavar="type", help="limit or market (or the venue's stop types).")
+        OrderType,
+        typer.Argument(metavar="TYPE", case_sensitive=False, help="Order type."),
     ],
     amount: Annotated[str, typer.Argument(help="Amount in the base currency (a decimal).")],
     price: Annotated[str | None, typer.Option("--price", help="Limit price (a decimal).")] = None,
@@ -175,7 +176,8 @@ def place(
         str | None, typer.Option("--client-id", help="Client order id (default: generated).")
     ] = None,
     tif: Annotated[
-        str | None, typer.Option("--tif", help="Time in force: gtc, ioc, fok or po.")
+        TimeInForce | None,
+        typer.Option("--tif", case_sensitive=False, help="Time in force (po: post-only)."),
     ] = None,
     post_only: Annotated[bool, typer.Option("--post-only", help="Maker only.")] = False,
     reduce_only: Annotated[
@@ -192,13 +194,6 @@ def place(
     """Validate and round an order, show it, ask, then place it and show the result."""
     asked_amount = decimal_arg(amount, "amount", venue)
     asked_price = None if price is None else decimal_arg(price, "price", venue)
-    try:  # refuse a typo before connecting; prepare_order checks them again
-        Side.parse(side, field="side")
-        OrderType.parse(type_, field="type")
-        if tif is not None:
-            TimeInForce.parse(tif, field="tif")
-    except ValueError as exc:
-        raise fail(exc) from None
     target = Target(venue, account, market_type, endpoint, sandbox, keys_file)
     with session(target) as s:
         ex = s.open()
@@ -242,7 +237,7 @@ def place(
     console.print(order_view(f"placed on {target.who}", placed))
 
 
-@order_app.command("cancel")
+@order_app.command("cancel", cls=Command)
 def cancel(
     venue: Venue,
     order_id: OrderId,
@@ -276,7 +271,7 @@ def cancel(
     console.print(order_view(f"cancel on {target.who}", done))
 
 
-@order_app.command("status")
+@order_app.command("status", cls=Command)
 def status(
     venue: Venue,
     order_id: Annotated[

@@ -102,6 +102,16 @@ async def _follow(
     return shown
 
 
+@contextlib.contextmanager
+def _live() -> Iterator[Live]:
+    """A table redrawn in place on a terminal; elsewhere (a pipe, a file) rich prints the
+    last one when the view ends, and this ends it with a newline as any output does."""
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        yield live
+    if not console.is_terminal:
+        console.line()
+
+
 async def watch_book(
     ex: BaseExchange,
     symbol: str,
@@ -117,7 +127,7 @@ async def watch_book(
                 stream, lambda b: print_json(book_json(b, depth), compact=True), count, seconds
             )
             return
-        with Live(console=console, refresh_per_second=8, transient=False) as live:
+        with _live() as live:
             await _follow(
                 stream, lambda book: live.update(view(ex.id, book, depth)), count, seconds
             )
@@ -142,7 +152,7 @@ async def watch_trades(
             recent.append(trade)
             live.update(view(ex.id, symbol, list(recent)))
 
-        with Live(console=console, refresh_per_second=8) as live:
+        with _live() as live:
             await _follow(stream, show, count, seconds)
 
 
@@ -169,14 +179,40 @@ def health(
     if as_json:
         print_json(rows)
     else:
-        table = Table(title=f"{venue}: streams after {seconds:g} s")
-        for column in rows[0] if rows else ():
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*(str(v) for v in row.values()))
-        console.print(table)
+        console.print(health_view(venue, seconds, rows))
     if any(row["state"] not in ("live", "polling") for row in rows):
         raise typer.Exit(1)
+
+
+# the JSON field -> the table's header. The stream's name is never cut; errors, the long
+# text, go under the table.
+_HEALTH_COLUMNS = {
+    "state": "state",
+    "messages": "messages",
+    "reconnects": "reconnects",
+    "gaps_unrepaired": "gaps",
+    "last_message_age": "idle (s)",
+}
+
+
+def health_view(venue: str, seconds: float, rows: list[dict[str, Any]]) -> Table:
+    """Each stream's figures, headers for people, ``-`` where there is nothing."""
+    errors = [f"{row['stream']}: {row['last_error']}" for row in rows if row["last_error"]]
+    notes = ["gaps: holes not repaired; idle: seconds since the last message", *errors]
+    table = Table(
+        title=f"{venue}: streams after {seconds:g} s",
+        caption="\n".join(notes),
+        caption_justify="left",
+    )
+    longest = max((len(row["stream"]) for row in rows), default=6)
+    table.add_column("stream", no_wrap=True, min_width=longest)
+    for field, header in _HEALTH_COLUMNS.items():
+        table.add_column(header, justify="left" if field == "state" else "right")
+    for row in rows:
+        table.add_row(
+            row["stream"], *("-" if row[f] is None else str(row[f]) for f in _HEALTH_COLUMNS)
+        )
+    return table
 
 
 async def _probe_streams(

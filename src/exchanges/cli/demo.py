@@ -59,6 +59,12 @@ def _order_row(table: Table, label: str, order: Order) -> None:
     )
 
 
+def _clip(text: str, width: int) -> str:
+    """``text`` on one line, at most ``width`` characters, an ellipsis where it was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 class _Board:
     """What the live view shows, fed by supervised subscriptions' callbacks."""
 
@@ -91,7 +97,7 @@ class _Board:
             line = (
                 f"{time.strftime('%H:%M:%S')} {event.key} {event.kind.value}: {event.state.value}"
             )
-            self.events.append(line + (f" ({event.reason[:60]})" if event.reason else ""))
+            self.events.append(line + (f" ({_clip(event.reason, 60)})" if event.reason else ""))
 
     def view(self, ex: BaseExchange, title: str) -> Group:
         table = Table(title=title)
@@ -200,15 +206,18 @@ async def _strategy(factory: ExchangeFactory, sim: Simulator, seconds: float) ->
     console.print(f"[bold]adapter[/bold] {ex!r}: {len(ex.markets)} markets loaded")
 
     overview = Table(title="Top of book (fetch_ticker, fetch_order_book)")
-    for column in ("symbol", "bid", "ask", "spread", "24h volume"):
-        overview.add_column(column)
+    for column in ("symbol", "bid", "bid amount", "ask", "ask amount", "spread", "24h volume"):
+        overview.add_column(column, justify="left" if column == "symbol" else "right")
     for symbol in SYMBOLS:
         ticker = await ex.fetch_ticker(symbol)
         book = await ex.fetch_order_book(symbol, limit=5)
+        bid, ask = book.best_bid or ("-", "-"), book.best_ask or ("-", "-")  # (price, amount)
         overview.add_row(
             symbol,
-            str(book.best_bid),
-            str(book.best_ask),
+            str(bid[0]),
+            str(bid[1]),
+            str(ask[0]),
+            str(ask[1]),
             f"{book.spread:.2f}",
             str(ticker.base_volume),
         )
