@@ -23,7 +23,9 @@ async def test_fault_reaches_the_simulator(cli: Cli, sim: Simulator) -> None:
 
 async def test_wrong_argument_type_is_one_line_naming_it(cli: Cli, sim: Simulator) -> None:
     result = await cli("simulator-fault", "stall", "duration=ten", "--endpoint", sim.endpoint)
-    assert "duration: expected a number or null, got a string" in one_line_error(result)
+    assert "invalid value (duration): expected a number or null, got a string" in (
+        one_line_error(result)
+    )
     assert not sim.faults.active(FaultKind.STALL)
 
 
@@ -48,4 +50,4 @@ async def test_limits_are_options(cli: Cli) -> None:
 
 async def test_bad_limit_is_one_line_naming_it(cli: Cli) -> None:
     result = await cli("simulator", "--port", "0", "--max-connections", "0")
-    assert "max_connections: 0 is not at least 1" in one_line_error(result)
+    assert "invalid value (max_connections): 0 is not at least 1" in one_line_error(result)
