@@ -72,3 +72,23 @@ class Crasher(Bot):
 
 def _plain(balances: dict[str, Any]) -> dict[str, Any]:
     return {c: {k: str(v) for k, v in b.items()} for c, b in balances.items()}
+
+
+class Idle(Bot):
+    """Waits to be stopped, touching neither state nor messages after its start."""
+
+    async def main(self, args: dict[str, Any]) -> None:
+        await self.update_state("pid", os.getpid())
+        await _forever()
+
+
+class Stubborn(Bot):
+    """Ignores its cancellation (what stop()'s grace period is for)."""
+
+    async def main(self, args: dict[str, Any]) -> None:
+        await self.update_state("pid", os.getpid())
+        while True:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                continue

@@ -17,7 +17,9 @@ import signal
 import sys
 import traceback
 
-from core import get_logger, get_settings, redact
+import structlog
+
+from core import configure_logging, get_logger, get_settings, redact
 from exchanges.bots._account import account_state
 from exchanges.bots._backend import BackendSpec, StateBackend
 from exchanges.bots._model import ModelSpec
@@ -32,6 +34,8 @@ CLOSE_GRACE = 10.0  # seconds for the adapter to close (orders in flight settle)
 def run(spec: ModelSpec, backend: BackendSpec, control_path: str) -> None:
     """The process target."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(get_settings())  # stderr, redacted, EXCHANGES_LOG_* of this process
+    structlog.contextvars.bind_contextvars(bot=spec.name)
     sys.exit(asyncio.run(_run(spec, backend, control_path)))
 
 
@@ -60,6 +64,13 @@ async def _run(spec: ModelSpec, backend_spec: BackendSpec, control_path: str) ->
         await asyncio.wait({work, *ends}, return_when=asyncio.FIRST_COMPLETED)
         for task in (*ends, work):
             task.cancel()
+        await asyncio.wait({work}, timeout=CLOSE_GRACE)
+        if not work.done():  # main ignores its cancellation: close what can be, and go
+            log.error("bots.main_ignored_cancel", model=spec.name)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_GRACE):
+                    await ExchangeFactory.close_all()
+            os._exit(2)
         try:
             await work
         except asyncio.CancelledError:

@@ -21,8 +21,10 @@ import contextlib
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -295,6 +297,34 @@ class BotRunner:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    async def run(self, *which: str) -> None:
+        """Start the models (as :meth:`start_models`), run until SIGINT or SIGTERM reaches
+        this process or every model has ended (stopped or failed), then :meth:`stop`."""
+        signalled = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        handled: list[signal.Signals] = []
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, signalled.set)
+                handled.append(sig)
+        waiting = asyncio.create_task(signalled.wait())
+        starting = asyncio.create_task(self.start_models(*which))
+        watch: set[asyncio.Task[Any]] = {waiting, starting}
+        try:
+            await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a start that failed raises here
+                tasks = [m.task for m in self._models.values() if m.task is not None]
+                if tasks:
+                    watch.add(asyncio.create_task(asyncio.wait(tasks)))  # every model ended
+                    await asyncio.wait(watch - {starting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in watch:
+                task.cancel()
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+            await self.stop()
 
     async def __aenter__(self) -> Self:
         return self
