@@ -5,7 +5,9 @@ The namespace every docs example may use (docs/README.md of the examples says so
 ``sim`` (a running simulator, markets moving), ``url`` (its endpoint), ``ex`` (an open
 binance adapter on the simulator's ``demo`` account), ``tmp`` (a scratch directory, also
 the working directory and HOME). The ``demo`` account's keys are in the environment, as
-``EXCHANGES_KEY__BINANCE__DEMO__*``. Usage: ``python tests/docs_runner.py docs/x.md``.
+``EXCHANGES_KEY__BINANCE__DEMO__*``. A block whose first line is ``# file: NAME.py`` is
+written to ``tmp/NAME.py`` (``tmp`` is on ``sys.path``) instead of being run: a module the
+later blocks import. Usage: ``python tests/docs_runner.py docs/x.md``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ async def run(path: Path) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         os.chdir(tmp)
+        sys.path.insert(0, str(tmp))  # the ``# file:`` blocks' modules import
         os.environ.update(
             HOME=str(tmp),
             XDG_CONFIG_HOME=str(tmp / ".config"),
@@ -54,6 +57,9 @@ async def run(path: Path) -> int:
                 namespace: dict[str, Any] = {"sim": sim, "url": sim.endpoint, "ex": ex, "tmp": tmp}
                 try:
                     for n, code in enumerate(found, 1):
+                        if named := re.match(r"# file: (\w+\.py)\n", code):
+                            (tmp / named.group(1)).write_text(code)
+                            continue
                         compiled = compile(
                             code, f"{path.name}#{n}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
                         )

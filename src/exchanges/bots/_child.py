@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -36,7 +37,13 @@ def run(spec: ModelSpec, backend: BackendSpec, control_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(get_settings())  # stderr, redacted, EXCHANGES_LOG_* of this process
     structlog.contextvars.bind_contextvars(bot=spec.name)
-    sys.exit(asyncio.run(_run(spec, backend, control_path)))
+    code = asyncio.run(_run(spec, backend, control_path))
+    # everything is closed: skip the interpreter's teardown of ccxt's module graph (most
+    # of a bot's stop time, and CPU that 16 bots stopping at once on 2 cores do not have)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
