@@ -110,6 +110,7 @@ class BotRunner:
         self.stop_grace, self.start_timeout = stop_grace, start_timeout
         self._models: dict[str, _Model] = {}
         self._backend = MemoryBackend()
+        self._registered: set[str] = set()
         self._ctx = multiprocessing.get_context("spawn")
         self._dir: str | None = None
         self._server: StateServer | None = None
@@ -202,8 +203,9 @@ class BotRunner:
             raise BotError("start_models: the runner is stopped")
         chosen = [self._model(w) for w in which] if which else list(self._models.values())
         await self._open()
+        for name in self._models:  # every one: a message may be sent to one not started
+            await self._named(name)
         for m in chosen:
-            await self._backend.register(m.spec.name, m.spec.symbol)
             if m.task is None or m.task.done():
                 m.settled.clear()
                 m.state = ModelState.STARTING
@@ -338,14 +340,22 @@ class BotRunner:
         await self.stop()
 
     # ------------------------------------------------------------------ state
+    async def _named(self, which: str) -> str:
+        """The model's name, known to the backend (append_model cannot await)."""
+        name = self._model(which).spec.name
+        if name not in self._registered:
+            await self._backend.register(name, self._models[name].spec.symbol)
+            self._registered.add(name)
+        return name
+
     async def get_model_state(self, which: str) -> dict[str, Any]:
         """The state of a model (by name or symbol)."""
-        return await self._backend.get_state(self._model(which).spec.name)
+        return await self._backend.get_state(await self._named(which))
 
     async def get_full_state(self, which: str) -> dict[str, Any]:
         """``{"model": its state, "account": balances of its base and quote}`` (``{}``
         without keys), read by the runner's own adapter."""
-        m = self._model(which)
+        m = self._models[await self._named(which)]
         model = await self._backend.get_state(m.spec.name)
         if m.spec.account is None:
             return {"model": model, "account": {}}
@@ -359,16 +369,16 @@ class BotRunner:
         """Set ``key`` in a model's state (JSON: refused here otherwise)."""
         check_key(key)
         dumps(value, what=f"state key {key!r}")
-        await self._backend.update_state(self._model(which).spec.name, key, value)
+        await self._backend.update_state(await self._named(which), key, value)
 
     async def remove_key(self, which: str, key: str) -> None:
-        await self._backend.remove_key(self._model(which).spec.name, check_key(key))
+        await self._backend.remove_key(await self._named(which), check_key(key))
 
     async def send(self, to: str, message: Any) -> list[str]:
         """Send ``message`` (JSON) to a model by name or symbol, or to all (``"*"``)."""
         dumps(message, what=f"message to {to!r}")
-        for m in self._models.values():
-            await self._backend.register(m.spec.name, m.spec.symbol)
+        for name in self._models:
+            await self._named(name)
         return await self._backend.publish(RUNNER, to, message)
 
 

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from core import ExchangeError, configure_logging, get_settings
 from exchanges.cli._account import balance
+from exchanges.cli._bots import bots_app
 from exchanges.cli._errors import fail, flags
 from exchanges.cli._keys import keys_app
 from exchanges.cli._market import book, markets, ticker, trades
@@ -41,6 +42,7 @@ for _command in (markets, ticker, book, trades, balance, health):
     app.command()(_command)
 app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
+app.add_typer(bots_app, name="bots")
 
 
 @app.callback()
