@@ -6,6 +6,8 @@ no names given in advance.
 * a ```python block whose first line is a comment naming a test file (``# test_x.py``) is
   a test file: written under that name and run by ``pytest -W error`` in the scratch
   directory, as the reader's own project would run it;
+* a ```python block whose first line names another ``.py`` file (``# momentum.py``) is a
+  module of the page: written under that name, not run (a bot class must be importable);
 * a block of another language whose first line names a file (``# pyproject.toml``) is
   written there first: the settings that test file needs, as the page shows them.
 
@@ -53,9 +55,13 @@ def examples(path: Path) -> list[Example]:
     files: dict[str, str] = {}
     found: list[tuple[str, str]] = []
     for language, code in _FENCE.findall(path.read_text()):
-        if language == "python":
+        named = _NAMED.fullmatch((code.splitlines() or [""])[0].strip())
+        module = named is not None and language == "python" and named.group(1).endswith(".py")
+        if module and named is not None and not Path(named.group(1)).name.startswith("test_"):
+            files[named.group(1)] = code  # a module the page's programs import
+        elif language == "python":
             found.append((language, code))
-        elif (named := _NAMED.fullmatch((code.splitlines() or [""])[0].strip())) is not None:
+        elif named is not None:
             files[named.group(1)] = code
     return [Example(path.name, n, code, files) for n, (_, code) in enumerate(found, 1)]
 

@@ -31,6 +31,7 @@ ROOMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("venues", ("exchanges.venues",)),
     ("observers", ("exchanges.metrics", "exchanges.pytest_plugin")),
     ("package", ("exchanges",)),  # exchanges/__init__.py: the public names
+    ("bots", ("exchanges.bots",)),  # each model in a process of its own
     ("cli", ("exchanges.cli",)),
 )
 #: rooms that import nothing of the library but themselves, whatever their rank

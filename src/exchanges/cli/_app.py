@@ -25,6 +25,7 @@ from rich.table import Table
 
 from core import ExchangeError, configure_logging, get_settings
 from exchanges.cli._account import balance
+from exchanges.cli._bots import bots_app
 from exchanges.cli._errors import EXIT_ERROR, EXIT_USAGE, bounded, fail, flags, usage_error
 from exchanges.cli._help import APP_SETTINGS, Command, Group
 from exchanges.cli._keys import keys_app
@@ -40,6 +41,7 @@ for _command in (markets, ticker, book, trades, balance, health):
     app.command(cls=Command)(_command)
 app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
+app.add_typer(bots_app, name="bots")
 
 
 @app.callback()

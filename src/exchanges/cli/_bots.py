@@ -1,0 +1,110 @@
+"""``exchanges bots run module:Class SYMBOL...``: run bots with a live table of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from core import ExchangeError
+from exchanges.bots import BotRunner
+from exchanges.cli._common import Endpoint, PublicAccount
+from exchanges.cli._errors import fail, stop
+from exchanges.cli._help import APP_SETTINGS, Command, Group
+
+bots_app = typer.Typer(
+    help="Run bots: each model in a process of its own.", cls=Group, **APP_SETTINGS
+)
+
+
+def _load(target: str) -> Any:
+    module_name, _, qualname = target.partition(":")
+    if not module_name or not qualname:
+        raise stop(f"model: {target!r} is not module:Class (e.g. mybots:Momentum)")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise stop(f"model: cannot import {module_name!r} ({exc})") from None
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is None:
+        raise stop(f"model: {module_name!r} has no {qualname!r}")
+    return found
+
+
+def _short(value: Any, width: int = 24) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def _table(runner: BotRunner) -> Table:
+    table = Table("model", "symbol", "venue", "state", "pid", "restarts", "state keys", "error")
+    for s in runner.status():
+        state = await runner.get_model_state(s.name)
+        keys = ", ".join(f"{k}={_short(v)}" for k, v in list(state.items())[:4])
+        table.add_row(
+            s.name,
+            s.symbol,
+            s.venue,
+            s.state.value,
+            str(s.pid or "-"),
+            str(s.restarts),
+            keys,
+            s.last_error or "",
+        )
+    return table
+
+
+async def _run(runner: BotRunner, refresh: float, seconds: float | None, console: Console) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    running = asyncio.create_task(runner.run())  # SIGINT / SIGTERM stop every bot
+    with Live(await _table(runner), console=console, auto_refresh=False) as live:
+        while not running.done():
+            left = refresh if deadline is None else min(refresh, deadline - loop.time())
+            if left <= 0:
+                break
+            await asyncio.wait({running}, timeout=left)
+            live.update(await _table(runner), refresh=True)
+    if running.done():
+        running.result()
+        return
+    running.cancel()  # --seconds elapsed: run() stops every bot on its way out
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+
+@bots_app.command("run", cls=Command)
+def run(
+    model: Annotated[str, typer.Argument(help="The model class, module:Class (importable).")],
+    symbols: Annotated[list[str], typer.Argument(help="One bot per symbol, e.g. BTC/USDT.")],
+    venue: Annotated[str, typer.Option("--venue", help="Venue id (ccxt's).")] = "binance",
+    account: PublicAccount = None,
+    endpoint: Endpoint = None,
+    refresh: Annotated[float, typer.Option("--refresh", help="Table refresh, seconds.")] = 0.5,
+    seconds: Annotated[
+        float | None, typer.Option("--seconds", help="Stop after this long (default: Ctrl-C).")
+    ] = None,
+) -> None:
+    """Run MODEL for each SYMBOL, each bot in its own process; Ctrl-C stops every bot."""
+    console = Console()
+    os.environ.setdefault("EXCHANGES_LOG_LEVEL", "WARNING")  # the bots' logs, as the CLI's
+    try:
+        runner = BotRunner(venue, account=account, endpoint=endpoint)
+        for symbol in symbols:
+            runner.append_model(_load(model), symbol)
+        asyncio.run(_run(runner, refresh, seconds, console))
+    except ExchangeError as exc:
+        raise fail(exc) from None
+    states = [s.state.value for s in runner.status()]
+    if not console.is_terminal:
+        console.print()  # the table's last line has no newline off a terminal
+    console.print(f"stopped {len(states)} bots: " + ", ".join(sorted(set(states))))
