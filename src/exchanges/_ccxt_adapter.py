@@ -533,16 +533,19 @@ class CcxtExchange(CcxtCore):
 
     async def watch_balance(self) -> Balance:
         await self._prepare("watch_balance")
-        return convert.balance(await self._call("watch_balance", self._client.watch_balance()))
+        gate = self._credential_gate
+        return convert.balance(await gate.watch("watch_balance", self._client.watch_balance()))
 
     async def watch_orders(self, symbol: str | None = None) -> list[Order]:
         await self._prepare("watch_orders")
-        raw = await self._call("watch_orders", self._client.watch_orders(symbol))
+        gate = self._credential_gate
+        raw = await gate.watch("watch_orders", self._client.watch_orders(symbol))
         with self._reading("watch_orders"):
             return [convert.order(o) for o in raw]
 
     async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]:
         await self._prepare("watch_my_trades")
-        raw = await self._call("watch_my_trades", self._client.watch_my_trades(symbol))
+        gate = self._credential_gate
+        raw = await gate.watch("watch_my_trades", self._client.watch_my_trades(symbol))
         with self._reading("watch_my_trades"):
             return [convert.fill(t) for t in raw]

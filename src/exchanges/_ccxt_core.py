@@ -42,6 +42,7 @@ from exchanges._orders import (
     OrderRequest,
     ccxt_order_params,
 )
+from exchanges._private_streams import CredentialGate
 from exchanges._ratelimit import Priority
 
 T = TypeVar("T")
@@ -154,6 +155,7 @@ class CcxtCore(BaseExchange):
                 self._client.set_sandbox_mode(True)
         self._sandbox = use_sandbox
         self._guard = Guard(venue, self._client, retry_policy, settings=self._settings)
+        self._credential_gate = CredentialGate(venue)  # one refusal fails every private watch
         self._capabilities = Capabilities.from_ccxt_has(
             venue, self._client.has, self.capability_overrides
         )
