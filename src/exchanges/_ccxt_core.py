@@ -26,6 +26,7 @@ from core import (
     MarketType,
     NotSupported,
     Settings,
+    ccxt_log_hook,
     convert,
     get_logger,
     get_settings,
@@ -137,6 +138,8 @@ class CcxtCore(BaseExchange):
             # streams: our heartbeat (ccxt drops a link after two missed pongs; binance's
             # default would take six minutes)
             "streaming": {"keepAlive": int(self._settings.stream_heartbeat * 1000)},
+            # ccxt's verbose output (print by default) as redacted DEBUG log events
+            "log": ccxt_log_hook(venue),
             **creds,
             **(config or {}),
         }
