@@ -152,7 +152,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("fetch_order_book")
         self.market(symbol)
         raw = await self._read("fetch_order_book", self._client.fetch_order_book, symbol, limit)
-        return convert.order_book(raw, symbol)
+        return convert.order_book(raw, symbol, synced=False)  # a REST snapshot
 
     async def fetch_trades(
         self, symbol: str, since: int | None = None, limit: int | None = None
@@ -523,7 +523,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("watch_order_book")
         self.market(symbol)
         raw = await self._call("watch_order_book", self._client.watch_order_book(symbol, limit))
-        return convert.order_book(raw, symbol, limit=limit)
+        return convert.order_book(raw, symbol, synced=True, limit=limit)
 
     async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]:
         await self._prepare("watch_ohlcv")

@@ -271,10 +271,10 @@ class OrderBookFeed(CcxtFeed[OrderBook]):
             nonce = book.get("nonce")
             if nonce is not None and nonce != self._last:
                 self._last = nonce
-                return [convert.order_book(book, self.key.symbol)]
+                return [convert.order_book(book, self.key.symbol, synced=True)]
         raw = await self._watched(self._client.watch_order_book(self.key.symbol))
         self._last = raw.get("nonce")
-        return [convert.order_book(raw, self.key.symbol)]
+        return [convert.order_book(raw, self.key.symbol, synced=True)]
 
     async def poll(self) -> Sequence[OrderBook]:
         return [await self._adapter.fetch_order_book(str(self.key.symbol))]
