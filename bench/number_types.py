@@ -90,7 +90,7 @@ def main() -> None:
     print("|---|---|")
     for name, us in rows:
         print(f"| {name} | {us:.2f} |")
-    float_book = size_of(lambda: convert.order_book(BOOK, "BTC/USDT"))
+    float_book = size_of(lambda: convert.order_book(BOOK, "BTC/USDT", synced=True))
     decimal_book = size_of(lambda: book_decimal(BOOK))
     print()
     print("| memory of one 20x2 book | float OrderBook | Decimal levels |")

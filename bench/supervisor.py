@@ -192,7 +192,7 @@ async def layer_us(raw: list[Any], batch: int = 64) -> float:
 def conversion_us(book: Any, repeat: int = 200) -> float:
     def run() -> None:
         for _ in range(repeat):
-            convert.order_book(book, SYMBOL)
+            convert.order_book(book, SYMBOL, synced=True)
 
     return best_us(run, repeat)
 

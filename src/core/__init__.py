@@ -41,7 +41,7 @@ from core._errors import (
     translate_errors,
 )
 from core._feed import Feed
-from core._logging import configure_logging, get_logger, protect_ccxt_loggers
+from core._logging import ccxt_log_hook, configure_logging, get_logger, protect_ccxt_loggers
 from core._models import (
     AssetBalance,
     Balance,
@@ -138,6 +138,7 @@ __all__ = [
     "Trade",
     "TransientError",
     "VenueError",
+    "ccxt_log_hook",
     "configure_logging",
     "convert",
     "get_logger",

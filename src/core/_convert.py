@@ -196,8 +196,9 @@ def _levels(raw: Iterable[Sequence[Any]], limit: int | None) -> tuple[Level, ...
 
 
 def order_book(
-    raw: Raw, symbol: str | None = None, *, synced: bool = True, limit: int | None = None
+    raw: Raw, symbol: str | None = None, *, synced: bool, limit: int | None = None
 ) -> OrderBook:
+    """``synced``: the venue's stream keeps this book (True), or it is a REST snapshot."""
     return OrderBook(
         symbol=raw.get("symbol") or symbol or "",
         bids=_levels(raw.get("bids") or (), limit),

@@ -290,19 +290,44 @@ def _target_for(exc: BaseException) -> type[ExchangeError] | None:
     return None
 
 
+#: what ccxt raises when its own error handling fails (binance's user-data subscription
+#: raises ``KeyError('spot')`` while handling a refused signature)
+_HANDLER_SLIPS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _venue_error_behind(exc: BaseException) -> BaseException | None:
+    """The ccxt error ``exc`` was raised while handling, when ``exc`` is ccxt failing in
+    its own error handling (a bare KeyError whose context is the venue's refusal)."""
+    if not isinstance(exc, _HANDLER_SLIPS):
+        return None
+    seen: set[int] = set()
+    link = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen:
+        if _target_for(link) is not None:
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def map_exception(
     exc: BaseException, *, venue: str | None = None, method: str | None = None
 ) -> ExchangeError | None:
     """Translate a ccxt (or asyncio timeout) exception into this library's tree.
 
     Returns ``None`` for exceptions that are not ccxt's (programming errors stay as they
-    are). The ccxt exception's own arguments are redacted in place, because it stays
-    attached as ``__cause__`` and would otherwise print a signed URL in tracebacks.
+    are), except a KeyError, TypeError, ValueError or AttributeError raised while ccxt
+    handled one of its own errors: that one (the venue's answer) is translated. The ccxt
+    exception's own arguments are redacted in place, because it stays attached as
+    ``__cause__`` and would otherwise print a signed URL in tracebacks.
     """
     if isinstance(exc, ExchangeError):
         return exc
     if isinstance(exc, TimeoutError):
         return RequestTimeout("timed out", venue=venue, method=method)
+    behind = _venue_error_behind(exc)
+    if behind is not None:
+        return map_exception(behind, venue=venue, method=method)
     target = _target_for(exc)
     if target is None:
         return None
@@ -331,7 +356,7 @@ def translate_errors(venue: str | None = None, method: str | None = None) -> Ite
         mapped = map_exception(exc, venue=venue, method=method)
         if mapped is None or mapped is exc:
             raise
-        raise mapped from exc
+        raise mapped from _venue_error_behind(exc) or exc
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -10,13 +10,17 @@ Redaction is applied twice on purpose:
 * a :class:`RedactingFilter` is attached to ccxt's loggers even when the application
   configures logging itself, so ccxt's request/response dumps (which carry
   ``X-MBX-APIKEY`` and signed URLs) are masked before any handler sees them.
+
+ccxt's ``verbose`` output does not go through ``logging`` at all: ccxt calls
+``self.log(...)``, which is ``print``. Adapters hand ccxt :func:`ccxt_log_hook` for it, so
+those lines become redacted DEBUG events (``ccxt.verbose``) instead of stdout.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import IO, Any
 
 import structlog
@@ -61,6 +65,19 @@ def protect_ccxt_loggers() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+
+
+def ccxt_log_hook(venue: str) -> Callable[..., None]:
+    """ccxt's ``log`` for one venue's client (``print`` by default; ccxt passes it on to
+    its WebSocket clients): each ``verbose`` line as a DEBUG event ``ccxt.verbose``, masked
+    before the logger sees it (an application's own structlog setup may not redact)."""
+    logger = get_logger("ccxt.verbose")
+
+    def log(*args: object) -> None:
+        line = " ".join(str(arg) for arg in args).strip()
+        logger.debug("ccxt.verbose", venue=venue, line=redact(line))
+
+    return log
 
 
 def _shared_processors() -> list[Any]:

@@ -106,9 +106,14 @@ class Ticker:
 class OrderBook:
     """A snapshot of one book. ``bids`` descend, ``asks`` ascend.
 
-    ``synced`` is True only when the book is known to be in sequence with the venue (a
-    REST snapshot, or a streamed book whose every delta was applied in order). A book that
-    is not synced must not be traded on.
+    ``synced`` says where it comes from. True: the venue's stream keeps it, every update
+    applied to its snapshot as it arrives (``watch_order_book``, and a supervised book
+    stream while it streams; on venues that number their updates, binance, a gap drops the
+    book and it is re-snapshotted, so it is never served out of sequence). False: a REST
+    snapshot, right as of its ``timestamp``/``nonce`` but kept by nothing
+    (``fetch_order_book``, and what a supervised book stream serves while it is
+    ``POLLING``: a refresh every ``EXCHANGES_STREAM_POLL_INTERVAL`` seconds, the updates
+    between two polls unseen).
     """
 
     symbol: str
@@ -116,7 +121,7 @@ class OrderBook:
     asks: tuple[Level, ...]
     timestamp: int | None = None
     nonce: int | None = None
-    synced: bool = True
+    synced: bool = False
 
     @property
     def best_bid(self) -> Level | None:

@@ -393,8 +393,8 @@ class SupervisedStream(Generic[T]):
         finally:
             if not first.done():
                 first.cancel()
-                with suppress(BaseException):
-                    await first
+            with suppress(BaseException):  # also read a watch that failed while recovering
+                await first
         await self._take(batch)
         while True:
             await self._take(await feed.watch())

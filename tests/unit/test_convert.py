@@ -50,7 +50,7 @@ def test_nan_and_infinity_become_none() -> None:
 
 def test_order_book() -> None:
     raw = {"bids": [[100.0, 1.0], [99.0, 2.0]], "asks": [[101.0, 1.5]], "nonce": 7, "timestamp": 1}
-    book = convert.order_book(raw, "BTC/USDT", limit=1)
+    book = convert.order_book(raw, "BTC/USDT", synced=True, limit=1)
     assert book.bids == ((100.0, 1.0),)
     assert book.best_ask == (101.0, 1.5)
     assert book.mid == 100.5

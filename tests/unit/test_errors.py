@@ -147,6 +147,24 @@ def test_non_ccxt_exceptions_are_left_alone() -> None:
         raise KeyError("programming error stays as it is")
 
 
+def test_ccxt_failing_in_its_own_error_handling_is_translated() -> None:
+    # ccxt's binance user-data subscription: `del client.subscriptions['spot']` in an
+    # `except` while handling the venue's refusal raises KeyError('spot')
+    def slip_while_handling(error: Exception) -> None:
+        try:
+            raise error
+        except Exception:
+            del {}["spot"]
+
+    refused = ccxt_errors.AuthenticationError('binance {"code":-1022}')
+    with pytest.raises(AuthenticationError) as info, translate_errors("binance", "watch"):
+        slip_while_handling(refused)
+    assert "-1022" in str(info.value)
+    assert info.value.__cause__ is refused
+    with pytest.raises(KeyError), translate_errors("binance", "watch"):
+        slip_while_handling(ValueError("not ccxt's"))  # a bug stays a bug
+
+
 def test_timeout_error_becomes_request_timeout() -> None:
     assert type(map_exception(TimeoutError())) is RequestTimeout
 

@@ -154,7 +154,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("fetch_order_book")
         self.market(symbol)
         raw = await self._read("fetch_order_book", self._client.fetch_order_book, symbol, limit)
-        return convert.order_book(raw, symbol)
+        return convert.order_book(raw, symbol, synced=False)  # a REST snapshot
 
     async def fetch_trades(
         self, symbol: str, since: int | None = None, limit: int | None = None
@@ -574,7 +574,7 @@ class CcxtExchange(CcxtCore):
         await self._prepare("watch_order_book")
         self.market(symbol)
         raw = await self._call("watch_order_book", self._client.watch_order_book(symbol, limit))
-        return convert.order_book(raw, symbol, limit=limit)
+        return convert.order_book(raw, symbol, synced=True, limit=limit)
 
     async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]:
         self._args("watch_ohlcv").symbol(symbol)
@@ -586,18 +586,21 @@ class CcxtExchange(CcxtCore):
 
     async def watch_balance(self) -> Balance:
         await self._prepare("watch_balance")
-        return convert.balance(await self._call("watch_balance", self._client.watch_balance()))
+        gate = self._credential_gate
+        return convert.balance(await gate.watch("watch_balance", self._client.watch_balance()))
 
     async def watch_orders(self, symbol: str | None = None) -> list[Order]:
         self._args("watch_orders").optional_symbol(symbol)
         await self._prepare("watch_orders")
-        raw = await self._call("watch_orders", self._client.watch_orders(symbol))
+        gate = self._credential_gate
+        raw = await gate.watch("watch_orders", self._client.watch_orders(symbol))
         with self._reading("watch_orders"):
             return [convert.order(o) for o in raw]
 
     async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]:
         self._args("watch_my_trades").optional_symbol(symbol)
         await self._prepare("watch_my_trades")
-        raw = await self._call("watch_my_trades", self._client.watch_my_trades(symbol))
+        gate = self._credential_gate
+        raw = await gate.watch("watch_my_trades", self._client.watch_my_trades(symbol))
         with self._reading("watch_my_trades"):
             return [convert.fill(t) for t in raw]

@@ -29,6 +29,7 @@ from core import (
     NotSupported,
     Settings,
     Trade,
+    ccxt_log_hook,
     convert,
     get_logger,
     get_settings,
@@ -39,6 +40,7 @@ from core import (
 from exchanges._base import BaseExchange
 from exchanges._capabilities import Capabilities, Support
 from exchanges.ccxt._credentials import CredentialSource, check_required, credential_config
+from exchanges.ccxt._private_streams import CredentialGate
 from exchanges.sharing import LOCAL_STATE, Connection, SharingState
 from exchanges.sharing import connect as connect_sharing
 from exchanges.sharing._markets import shared_markets
@@ -164,6 +166,8 @@ class CcxtCore(BaseExchange):
             # ccxt's rate-limit hook (fetch2 calls it with each request's cost): our guard
             # books the request in the route's budget, then runs ccxt's own throttle
             "throttle": self._throttle,
+            # ccxt's verbose output (print by default) as redacted DEBUG log events
+            "log": ccxt_log_hook(venue),
             **creds,
             **(config or {}),
         }
@@ -182,6 +186,7 @@ class CcxtCore(BaseExchange):
                 self._client.set_sandbox_mode(True)
         self._sandbox = use_sandbox
         self._guard = Guard(venue, self._client, retry_policy, settings=self._settings)
+        self._credential_gate = CredentialGate(venue)  # one refusal fails every private watch
         self._capabilities = Capabilities.from_ccxt_has(
             venue, self._client.has, self.capability_overrides
         )

@@ -12,7 +12,6 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NetworkError as CcxtNetworkError
 
 from core import (
@@ -28,7 +27,6 @@ from core import (
     Trade,
     convert,
     get_logger,
-    map_exception,
     translate_errors,
 )
 from core._feed import Feed
@@ -71,6 +69,8 @@ class CcxtFeed(Feed[T]):
     scan_limit = 1_000_000
     #: the cache holds events (not one state): a marker evicted unread means records lost
     tracks_overflow = False
+    #: signed with the adapter's credentials (their refusal is shared: CredentialGate)
+    private = False
 
     def __init__(self, adapter: CcxtCore, key: StreamKey) -> None:
         self.key = key
@@ -156,6 +156,8 @@ class CcxtFeed(Feed[T]):
 
     async def _watched(self, awaitable: Awaitable[Any]) -> Any:
         self._check_link()
+        if self.private:  # one refusal of the credentials fails every private channel
+            awaitable = self._adapter._credential_gate.watch(self._method, awaitable)
         try:
             with translate_errors(self._venue, self._method):
                 result = await awaitable
@@ -163,17 +165,6 @@ class CcxtFeed(Feed[T]):
             self._links = None
             self._adapter._guard.observe(exc)  # Retry-After / ban end from the headers
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            # ccxt failing inside its own error handling (binance raises KeyError while
-            # handling a refused key): the venue's error is in the chain
-            cause = _ccxt_cause(exc)
-            mapped = None if cause is None else map_exception(
-                cause, venue=self._venue, method=self._method
-            )  # fmt: skip
-            if mapped is None:
-                raise
-            self._links = None
-            raise mapped from None
         self._note_link()
         return result
 
@@ -227,18 +218,6 @@ _PRIVATE_HASH_WORD = {
 }
 
 
-def _ccxt_cause(exc: BaseException) -> BaseException | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc.__cause__ or exc.__context__
-    while current is not None and id(current) not in seen:
-        if isinstance(current, CcxtBaseError):
-            found: BaseException = current
-            return found
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -290,10 +269,10 @@ class OrderBookFeed(CcxtFeed[OrderBook]):
             nonce = book.get("nonce")
             if nonce is not None and nonce != self._last:
                 self._last = nonce
-                return [convert.order_book(book, self.key.symbol)]
+                return [convert.order_book(book, self.key.symbol, synced=True)]
         raw = await self._watched(self._client.watch_order_book(self.key.symbol))
         self._last = raw.get("nonce")
-        return [convert.order_book(raw, self.key.symbol)]
+        return [convert.order_book(raw, self.key.symbol, synced=True)]
 
     async def poll(self) -> Sequence[OrderBook]:
         return [await self._adapter.fetch_order_book(str(self.key.symbol))]
@@ -324,6 +303,8 @@ class OhlcvFeed(CcxtFeed[Candle]):
 
 
 class BalanceFeed(CcxtFeed[Balance]):
+    private = True
+
     async def watch(self) -> Sequence[Balance]:
         return [convert.balance(await self._watched(self._client.watch_balance()))]
 
@@ -332,6 +313,8 @@ class BalanceFeed(CcxtFeed[Balance]):
 
 
 class OrdersFeed(CcxtFeed[Order]):
+    private = True
+
     async def watch(self) -> Sequence[Order]:
         raw = await self._watched(self._client.watch_orders(self.key.symbol))
         with self._adapter._reading("watch_orders"):
@@ -345,6 +328,7 @@ class OrdersFeed(CcxtFeed[Order]):
 
 
 class MyTradesFeed(CcxtFeed[Fill]):
+    private = True
     tracks_overflow = True
 
     def _cache(self) -> Sequence[Any] | None:

@@ -79,26 +79,30 @@ async def _follow(
     shown = 0
     with _until_sigterm() as stop:
         stopping = asyncio.ensure_future(stop.wait())
+        waiting: set[asyncio.Future[Any]] = {stopping}
         deadline = None if seconds is None else time.monotonic() + seconds
         try:
             while count is None or shown < count:
                 step = asyncio.ensure_future(anext(updates))
+                waiting.add(step)
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 done, _ = await asyncio.wait(
                     {step, stopping}, timeout=left, return_when=asyncio.FIRST_COMPLETED
                 )
                 if step not in done:
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await step
                     break
+                waiting.discard(step)
                 try:
                     show(step.result())
                 except StopAsyncIteration:
                     break
                 shown += 1
         finally:
-            stopping.cancel()
+            # a bound, SIGTERM or Ctrl-C (this task cancelled): the pending read ends with
+            # the stream (StopAsyncIteration); read that here, or asyncio reports it unread
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
     return shown
 
 

@@ -82,8 +82,6 @@ class _Board:
         self.last_trade[trade.symbol] = trade
 
     def on_book(self, book: OrderBook) -> None:
-        if not book.synced:
-            raise RuntimeError(f"{book.symbol}: an unsynced book was served")
         self.books[book.symbol] = book
 
     def candle_callback(self, symbol: str) -> Callable[[Candle], None]:
@@ -111,7 +109,7 @@ class _Board:
                 symbol,
                 str(book.best_bid[0]) if book and book.best_bid else "-",
                 str(book.best_ask[0]) if book and book.best_ask else "-",
-                str(book.nonce) if book else "-",
+                "-" if not book else f"{book.nonce}" + ("" if book.synced else " (polled)"),
                 str(self.trades[symbol]),
                 f"{trade.side.value if trade.side else '?'} {trade.amount} @ {trade.price}"
                 if trade
