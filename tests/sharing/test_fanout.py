@@ -12,9 +12,12 @@ from core import Candle, OrderBook, Settings, Ticker, Trade
 from core._enums import Side, TakerOrMaker
 from core._streams import Channel, EventKind, Gap, StreamEvent, StreamKey, StreamState
 from exchanges import BinanceExchange
+from exchanges.cli._watch import health_view
 from exchanges.sharing._codec import decode, encode_event, encode_records
+from exchanges.sharing._lease import this_holder
 from exchanges.simulator import Simulator
 
+from ..cli.test_views import text
 from ..supervisor.conftest import Recorder, engine_trade_ids
 
 FAST = {"stream_backoff_initial": 0.05, "stream_backoff_max": 0.3, "request_timeout": 3.0}
@@ -163,3 +166,22 @@ async def test_without_the_url_each_adapter_opens_its_own(redis_url: str) -> Non
         await b.until(lambda items: len(items) >= 5)
         assert sim.hub.subscribers("btcusdt@trade") == 2
         assert {h.role for h in first.health().streams} == {None}
+
+
+async def test_health_says_who_holds_each_stream(redis_url: str) -> None:
+    async with (
+        Simulator(seed=3, rate=5) as sim,
+        shared(sim, redis_url) as first,
+        shared(sim, redis_url) as second,
+    ):
+        await first.subscribe_ticker("BTC/USDT", lambda _: None)
+        await second.subscribe_ticker("BTC/USDT", lambda _: None)
+        held, read = first.health().streams[0], second.health().streams[0]
+        assert (held.role, read.role) == ("holder", "reader")
+        assert held.holder == read.holder == this_holder()
+        row = {"stream": str(read.key), "state": read.state.value, "messages": 1,
+               "reconnects": 0, "gaps_unrepaired": 0, "last_message_age": None,
+               "last_error": None, "role": read.role, "holder": read.holder}  # fmt: skip
+        out = text(health_view("binance", 1, [row]), 120)
+        assert "reads" in out
+        assert this_holder() in out
