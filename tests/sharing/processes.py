@@ -37,7 +37,7 @@ class Workers:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "tests.sharing.worker", *self.args, cwd=ROOT,
                 env=self.env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL, limit=1 << 24,  # long result lines
             )  # fmt: skip
             self.procs.append(proc)
         async with asyncio.timeout(TIMEOUT):

@@ -64,7 +64,9 @@ async def trades(endpoint: str, symbol: str = "BTC/USDT") -> dict[str, object]:
         sub = await ex.subscribe_trades(symbol, lambda t: ids.append(t.id))
         health = next(h for h in ex.health().streams if h.key == sub.key)
         print(orjson.dumps({"role": health.role, "holder": health.holder}).decode(), flush=True)
+        cpu = time.process_time()
         await asyncio.to_thread(sys.stdin.readline)
+        cpu = time.process_time() - cpu
         health = next(h for h in ex.health().streams if h.key == sub.key)
         shared = ex._fanout.stream(sub.key) if ex._fanout is not None else None
         if shared is not None:
@@ -77,6 +79,8 @@ async def trades(endpoint: str, symbol: str = "BTC/USDT") -> dict[str, object]:
             "gaps": sub.stats.gaps_unrepaired,
             "takeovers": shared.takeovers if shared is not None else 0,
             "hop_ms": hops,
+            "cpu_s": cpu,
+            "latency_ms": [sub.stats.latency_p50_ms, sub.stats.latency_p99_ms],
         }
 
 
