@@ -66,9 +66,9 @@ async def test_three_processes_hold_one_connection_and_each_gets_every_trade(
         assert_every_trade_once(sim, result["ids"])
         assert result["gaps"] == 0
     # the window all saw: the same trades, in the same order
-    first = max(r["ids"][0] for r in results)
-    last = min(r["ids"][-1] for r in results)
-    windows = [[i for i in r["ids"] if first <= i <= last] for r in results]
+    first = max(int(r["ids"][0]) for r in results)
+    last = min(int(r["ids"][-1]) for r in results)
+    windows = [[i for i in r["ids"] if first <= int(i) <= last] for r in results]
     assert len(windows[0]) >= 50
     assert windows[0] == windows[1] == windows[2]
 
