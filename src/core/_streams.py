@@ -168,6 +168,11 @@ class StreamHealth:
     gaps_unrepaired: int
     subscribers: int
     last_error: str | None
+    #: with ``EXCHANGES_REDIS_URL``, for a public stream: ``"holder"`` (this process holds
+    #: the connection and publishes it), ``"reader"`` (it reads another process's) or
+    #: ``"local"`` (Redis failed: its own connection); ``None``: not shared
+    role: str | None = None
+    holder: str | None = None  # the holder's pid@host
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ from core._policies import Policy, policy_for
 from core._streams import Channel, Health, StreamKey, StreamState
 from core._subscription import Callback, EventListener, Subscription
 from core._supervisor import Supervisor
+from exchanges.sharing import Connection
+from exchanges.sharing._fanout import Fanout, shareable
 from exchanges.trading._arguments import Arguments
 
 T = TypeVar("T")
@@ -60,6 +62,8 @@ class Streaming:
 
     def __init__(self) -> None:
         self._supervisor: Supervisor | None = None
+        self._fanout: Fanout | None = None
+        self._seeds: dict[StreamKey, Sequence[Any]] = {}
 
     # hooks the adapter provides ---------------------------------------------------------
     @property
@@ -86,7 +90,19 @@ class Streaming:
     def _make_feed(self, key: StreamKey) -> Feed[Any]: ...
 
     def _make_policy(self, key: StreamKey, feed: Feed[Any]) -> Policy[Any]:
-        return policy_for(key, sequential=feed.sequential_ids)
+        policy = policy_for(key, sequential=feed.sequential_ids)
+        seed = self._seeds.get(key)
+        if seed:  # a shared stream taken over: continue (and repair) from what was published
+            policy.accept(seed)
+        return policy
+
+    def _shared_connection(self) -> Connection | None:
+        """The Redis connection public streams are shared through (None: in-process)."""
+        return None
+
+    def _sharing_scope(self) -> str:
+        """What must match for two adapters to share a stream (venue, host, market type)."""
+        return self.id
 
     # the supervisor ---------------------------------------------------------------------
     @property
@@ -99,10 +115,41 @@ class Streaming:
         return self._supervisor
 
     def health(self) -> Health:
-        """Every supervised stream's state, last message age, reconnects and gaps."""
-        return self.supervisor.health()
+        """Every supervised stream's state, last message age, reconnects and gaps; with
+        ``EXCHANGES_REDIS_URL``, whether this process holds a public stream or reads it, and
+        its holder (``role``, ``holder``)."""
+        health = self.supervisor.health()
+        if self._fanout is None:
+            return health
+        shared = self._fanout.health()
+        keys = {h.key for h in shared}
+        local = tuple(h for h in health.streams if h.key not in keys)
+        return Health(health.venue, health.account, local + tuple(shared))
+
+    def _fanout_for(self, key: StreamKey) -> Fanout | None:
+        if not shareable(key):
+            return None
+        connection = self._shared_connection()
+        if connection is None:
+            return None
+        if self._fanout is None or self._fanout.connection is not connection:
+            self._fanout = Fanout(connection, self._sharing_scope(), self._open_seeded)
+        return self._fanout
+
+    async def _open_seeded(
+        self, sub: Subscription[Any], stale_after: float | None, seed: Sequence[Any]
+    ) -> None:
+        """A shared stream's own supervised stream in this process, its policy seeded."""
+        self._seeds[sub.key] = seed
+        try:
+            await self.supervisor.attach(sub, stale_after)
+        finally:
+            self._seeds.pop(sub.key, None)
 
     async def _close_streams(self) -> None:
+        if self._fanout is not None:
+            fanout, self._fanout = self._fanout, None
+            await fanout.close()  # first: their sources are supervised streams
         if self._supervisor is not None:
             await self._supervisor.close()
 
@@ -132,7 +179,11 @@ class Streaming:
         async def start(sub: Subscription[T]) -> None:
             await self._ensure_open(method)
             self._check_stream(key, method)
-            await self.supervisor.attach(sub, stale_after)
+            fanout = self._fanout_for(key)
+            if fanout is not None:  # EXCHANGES_REDIS_URL: one connection per stream per host
+                await fanout.attach(sub, stale_after)
+            else:
+                await self.supervisor.attach(sub, stale_after)
 
         return Subscription(key, start, queue_size=queue_size, callback=callback, on_event=on_event)
 

@@ -234,6 +234,14 @@ class CcxtCore(BaseExchange):
         ``mode`` ``"local"``, ``"redis"`` or ``"degraded"`` (Redis failed mid-run)."""
         return self._sharing.state if self._sharing is not None else LOCAL_STATE
 
+    def _shared_connection(self) -> Connection | None:
+        return self._sharing
+
+    def _sharing_scope(self) -> str:
+        return "|".join(
+            (self._venue, self._guard.budget.host, self._market_type.value, str(self._sandbox))
+        )
+
     @property
     def markets(self) -> Mapping[str, Market]:
         """Markets loaded by ``connect()`` (empty before)."""

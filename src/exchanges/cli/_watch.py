@@ -175,7 +175,8 @@ def health(
 ) -> None:
     """Follow the ticker, trade and book streams of SYMBOLS for a while, then show each
     stream's state, messages, reconnects and gaps (a service reads the same from
-    ``ex.health()`` or the Prometheus metrics)."""
+    ``ex.health()`` or the Prometheus metrics). With ``EXCHANGES_REDIS_URL`` set, also
+    whether this process held each stream or read another's, and its holder (pid@host)."""
     target = Target(venue, account, market_type, endpoint, sandbox, keys_file)
     with session(target) as s:
         ex = s.open()
@@ -212,11 +213,19 @@ def health_view(venue: str, seconds: float, rows: list[dict[str, Any]]) -> Table
     table.add_column("stream", no_wrap=True, min_width=longest)
     for field, header in _HEALTH_COLUMNS.items():
         table.add_column(header, justify="left" if field == "state" else "right")
+    shared = any(row.get("role") for row in rows)  # EXCHANGES_REDIS_URL: who holds each
+    if shared:
+        table.add_column("shared")
+        table.add_column("holder", no_wrap=True)
     for row in rows:
-        table.add_row(
-            row["stream"], *("-" if row[f] is None else str(row[f]) for f in _HEALTH_COLUMNS)
-        )
+        cells = ["-" if row[f] is None else str(row[f]) for f in _HEALTH_COLUMNS]
+        if shared:
+            cells += [_ROLES.get(row.get("role") or "", "-"), row.get("holder") or "-"]
+        table.add_row(row["stream"], *cells)
     return table
+
+
+_ROLES = {"holder": "holds", "reader": "reads", "local": "own (Redis down)"}
 
 
 async def _probe_streams(
@@ -231,8 +240,10 @@ async def _probe_streams(
         with _until_sigterm() as stop, contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
         rows = []
+        roles = {h.key: h for h in ex.health().streams}
         for sub in subs:
             st = sub.stats
+            shared = roles.get(sub.key)
             rows.append(
                 {
                     "stream": str(sub.key),
@@ -244,6 +255,8 @@ async def _probe_streams(
                     if st.last_message_age is None
                     else round(st.last_message_age, 2),
                     "last_error": st.last_error,
+                    "role": shared.role if shared is not None else None,
+                    "holder": shared.holder if shared is not None else None,
                 }
             )
         return rows

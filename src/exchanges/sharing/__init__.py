@@ -7,7 +7,11 @@ before. Set, every process with the same URL shares
   by ccxt's per-endpoint cost and shared by priority, the venue's used-weight headers, a
   429's pause and a 418's ban (:mod:`._budget`, :mod:`._redis_budget`);
 * the market metadata: one ``load_markets`` per venue, market type and host per refresh
-  interval, whatever the number of processes (:mod:`._markets`).
+  interval, whatever the number of processes (:mod:`._markets`);
+* the public streams: one process holds each stream's WebSocket (a lease with a fencing
+  number) and publishes its records to a Redis Stream; the others read it behind the same
+  ``subscribe_*`` / ``stream_*`` (:mod:`._fanout`, :mod:`._shared_stream`, :mod:`._lease`,
+  :mod:`._codec`).
 
 Private streams and secrets never go through Redis. See docs/scaling.md.
 

@@ -156,6 +156,10 @@ class Hub:
     def streams(self) -> list[str]:
         return [name for name, conns in self._by_stream.items() if conns]
 
+    def subscribers(self, stream: str) -> int:
+        """How many connections are subscribed to ``stream`` now."""
+        return len(self._by_stream.get(stream, ()))
+
     def subscribe(self, conn: Connection, stream: str) -> None:
         conn.subscriptions.add(stream)
         self._by_stream[stream].add(conn)
