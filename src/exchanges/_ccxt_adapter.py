@@ -119,6 +119,12 @@ class CcxtExchange(CcxtCore):
         trade stream is polled and checked)."""
         return await self.fetch_trades(symbol)
 
+    async def trades_from_id(self, symbol: str, first_id: int, count: int) -> list[Trade] | None:
+        """Up to ``count`` public trades from trade id ``first_id`` on, oldest first, in one
+        request: how a stream with consecutive trade ids repairs a hole. ``None`` (the
+        default): the venue cannot look trades up by id."""
+        return None
+
     async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
         """Public trades after ``after``, oldest first (one page): how a trade stream fills
         a hole. By default, trades since ``after``'s timestamp (the caller drops those

@@ -42,7 +42,7 @@ from exchanges._orders import (
     OrderRequest,
     ccxt_order_params,
 )
-from exchanges._ratelimit import Priority
+from exchanges._ratelimit import Priority, current_priority
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -231,14 +231,15 @@ class CcxtCore(BaseExchange):
         fn: Callable[..., Awaitable[T]],
         *args: Any,
         retry: bool = True,
-        priority: Priority = Priority.READ,
+        priority: Priority | None = None,
     ) -> T:
-        """A REST read ``fn(*args)``: breaker, pacing by ``priority`` (a stream's repairs
-        pass ``Priority.REPAIR``), retries with backoff and Retry-After (unless
-        ``retry=False``: a caller that polls on its own), clock resync. Each attempt calls
-        ``fn`` afresh."""
+        """A REST read ``fn(*args)``: breaker, pacing by ``priority`` (default: a repair
+        inside :func:`exchanges._ratelimit.repairing`, which a stream's repairs run under,
+        else a read), retries with backoff and Retry-After (unless ``retry=False``: a
+        caller that polls on its own), clock resync. Each attempt calls ``fn`` afresh."""
+        chosen = current_priority() if priority is None else priority
         return await self._guard.call(
-            method, lambda: self._call(method, fn(*args)), retry=retry, priority=priority
+            method, lambda: self._call(method, fn(*args)), retry=retry, priority=chosen
         )
 
     async def _write(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:

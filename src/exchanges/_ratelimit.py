@@ -26,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -44,6 +46,27 @@ class Priority(IntEnum):
     ORDER = 0
     READ = 1
     REPAIR = 2
+
+
+_PRIORITY: ContextVar[Priority] = ContextVar("exchanges_read_priority", default=Priority.READ)
+
+
+@contextmanager
+def repairing() -> Iterator[None]:
+    """Reads made inside (in this task, and tasks it starts) are repairs
+    (:attr:`Priority.REPAIR`): a supervised stream's backfill, probes and resync reads go
+    through the adapter's ordinary ``fetch_*`` methods under this."""
+    token = _PRIORITY.set(Priority.REPAIR)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+def current_priority() -> Priority:
+    """The priority of a read that names none: :attr:`Priority.REPAIR` inside
+    :func:`repairing`, else :attr:`Priority.READ`."""
+    return _PRIORITY.get()
 
 
 @dataclass(frozen=True, slots=True)
