@@ -50,9 +50,10 @@ class Feed(ABC, Generic[T]):
         """The current state of one record (an order), or ``None``."""
         return None
 
-    def repairing(self) -> AbstractContextManager[None]:
+    def repairing(self, deadline: float | None = None) -> AbstractContextManager[None]:
         """Reads made inside are repairs (backfill, probes, resync reads): the lowest
-        priority of the venue's request budget."""
+        priority of the venue's request budget; none waits for the budget past
+        ``deadline`` (``time.monotonic()``)."""
         return nullcontext()
 
     @abstractmethod

@@ -10,8 +10,10 @@ arrives after one it has not seen (a burst that overflowed ccxt's cache, an outa
 * **keeps order**: the records after the oldest open hole are held until it is settled,
   then passed on with what was recovered, sorted by id;
 * **spends little**: one request per page of up to :data:`PAGE` ids, the page chosen to
-  cover as many open holes as fit; every read is a repair (``feed.repairing()``: the
-  lowest priority of the venue's request budget, which yields first);
+  cover as many open holes as fit (a venue that cannot look records up by id: its recent
+  page, which covers a hole among its newest records); every read is a repair
+  (``feed.repairing()``: the lowest priority of the venue's request budget, which yields
+  first, and never waits for it past the hole's deadline);
 * **gives up in time**: each hole has ``stream_repair_timeout`` seconds from when it was
   seen, all its requests and retries included; what is still missing then, or what the
   venue does not serve (its history starts later, the request failed for good), is a
@@ -45,7 +47,7 @@ log = get_logger(__name__)
 #: ids per request (binance serves at most 1 000 trades per lookup)
 PAGE = 1000
 
-NOT_SERVED = "the venue did not serve them (its trade history starts later)"
+NOT_SERVED = "the venue did not serve them (not in its REST history)"
 
 
 def seq(item: Any) -> int:
@@ -198,8 +200,10 @@ class Repairs(Generic[T]):
         count = cover_last - first + 1
         try:
             async with asyncio.timeout(max(0.0, head.deadline - time.monotonic())):
-                with self.feed.repairing():
+                with self.feed.repairing(head.deadline):
                     page = await self.feed.page(first, count)
+                    if page is None:  # no lookup by id: the venue's recent page, then
+                        page = await self.feed.poll()
         except TimeoutError:
             self._settle(head, f"not repaired within {self.timeout:g} s")
             return
@@ -207,11 +211,7 @@ class Repairs(Generic[T]):
             for hole in covered:
                 self._settle(hole, f"backfill failed: {type(exc).__name__}: {exc}")
             return
-        if page is None:
-            for hole in covered:
-                self._settle(hole, "the venue cannot look records up by id")
-            return
-        records = sorted(page, key=seq)
+        records = sorted((r for r in page if seq(r) >= first), key=seq)
         for record in records:
             n = seq(record)
             target = next((h for h in self._holes if h.cursor <= n <= h.last), None)
@@ -285,9 +285,10 @@ class Repairs(Generic[T]):
             return 0
         got: list[T] = []
         reason = NOT_SERVED
+        deadline = time.monotonic() + self.timeout
         try:
             async with asyncio.timeout(self.timeout):
-                with feed.repairing():
+                with feed.repairing(deadline):
                     got.extend(await feed.poll())
                     oldest = min((seq(i) for i in got), default=None)
                     cursor = start + 1

@@ -298,9 +298,10 @@ class SupervisedStream(Generic[T]):
         if repairs is not None and repairs.can_recover():
             self.counters.backfilled += await repairs.recover()
             return
+        timeout = self.settings.stream_repair_timeout
         try:
-            async with asyncio.timeout(self.settings.stream_repair_timeout):
-                with self.feed.repairing():
+            async with asyncio.timeout(timeout):
+                with self.feed.repairing(time.monotonic() + timeout):
                     items, gap = await self.policy.recover(self.feed)
         except (ExchangeError, TimeoutError) as exc:  # any: refused credentials too
             since = getattr(self.policy.last, "timestamp", None)
@@ -474,8 +475,9 @@ class SupervisedStream(Generic[T]):
     async def _probe(self) -> bool:
         """Dead (True) or quiet (False): a REST read compared with what was streamed."""
         try:
-            async with asyncio.timeout(self.settings.request_timeout):
-                with self.feed.repairing():
+            timeout = self.settings.request_timeout
+            async with asyncio.timeout(timeout):
+                with self.feed.repairing(time.monotonic() + timeout):
                     rest = await self.feed.poll()
         except ExchangeClosed:
             return False  # shutting down: nothing to recover

@@ -181,8 +181,8 @@ class CcxtFeed(Feed[T]):
         self._note_link()
         return result
 
-    def repairing(self) -> AbstractContextManager[None]:
-        return repairing()
+    def repairing(self, deadline: float | None = None) -> AbstractContextManager[None]:
+        return repairing(deadline)
 
     def reconnect(self, reason: str) -> bool:
         clients = list((getattr(self._client, "clients", None) or {}).values())

@@ -50,7 +50,7 @@ from core import (
     is_retryable,
 )
 from exchanges._clock import ClockSync
-from exchanges._ratelimit import IpBudget, Priority, budget_for, venue_limits
+from exchanges._ratelimit import IpBudget, Priority, budget_for, repair_deadline, venue_limits
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -205,7 +205,8 @@ class Guard:
     async def _pace(self, method: str, started: float, priority: Priority) -> None:
         """Hold a read back while the route is slowed down (weight past the threshold, or a
         429's Retry-After); raise :class:`core.RateLimited` when the wait would not fit.
-        Repairs yield first: they wait from half the threshold on."""
+        Repairs yield first: they wait from half the threshold on, and never past their
+        deadline (:func:`exchanges._ratelimit.repairing`)."""
         threshold = self._threshold / 2 if priority is Priority.REPAIR else self._threshold
         while True:
             budget = self.budget
@@ -224,6 +225,9 @@ class Guard:
                 self.policy.max_retry_after,
                 self.policy.budget - (time.monotonic() - started),
             )
+            deadline = repair_deadline() if priority is Priority.REPAIR else None
+            if deadline is not None:  # a repair waits no longer than it may take
+                allowed = min(allowed, deadline - time.monotonic())
             if delay > allowed:
                 raise RateLimited(
                     f"{method}() not sent: {reason}",
@@ -243,10 +247,14 @@ class Guard:
         return backoff
 
     def _should_retry(self, exc: BaseException) -> bool:
+        longest = self.policy.max_retry_after
+        deadline = repair_deadline()
+        if deadline is not None:  # a repair: not past its deadline either
+            longest = min(longest, deadline - time.monotonic())
         too_long = (
             isinstance(exc, RateLimited)
             and exc.retry_after is not None
-            and exc.retry_after > self.policy.max_retry_after
+            and exc.retry_after > longest
         )
         return not too_long and is_retryable(exc)
 

@@ -49,24 +49,34 @@ class Priority(IntEnum):
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("exchanges_read_priority", default=Priority.READ)
+_DEADLINE: ContextVar[float | None] = ContextVar("exchanges_repair_deadline", default=None)
 
 
 @contextmanager
-def repairing() -> Iterator[None]:
+def repairing(deadline: float | None = None) -> Iterator[None]:
     """Reads made inside (in this task, and tasks it starts) are repairs
     (:attr:`Priority.REPAIR`): a supervised stream's backfill, probes and resync reads go
-    through the adapter's ordinary ``fetch_*`` methods under this."""
-    token = _PRIORITY.set(Priority.REPAIR)
+    through the adapter's ordinary ``fetch_*`` methods under this. ``deadline``
+    (``time.monotonic()``): when the repair is given up; a wait for the budget that would
+    end later is not waited (the read fails at once with :class:`core.RateLimited`)."""
+    priority = _PRIORITY.set(Priority.REPAIR)
+    until = _DEADLINE.set(deadline)
     try:
         yield
     finally:
-        _PRIORITY.reset(token)
+        _DEADLINE.reset(until)
+        _PRIORITY.reset(priority)
 
 
 def current_priority() -> Priority:
     """The priority of a read that names none: :attr:`Priority.REPAIR` inside
     :func:`repairing`, else :attr:`Priority.READ`."""
     return _PRIORITY.get()
+
+
+def repair_deadline() -> float | None:
+    """The deadline of the repair under way (``time.monotonic()``), if it has one."""
+    return _DEADLINE.get()
 
 
 @dataclass(frozen=True, slots=True)

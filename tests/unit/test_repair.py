@@ -137,3 +137,23 @@ async def test_a_record_reported_missing_that_arrives_late_is_passed_on_and_coun
     assert policy.late == 1
     policy.accept([trade(3)])  # a second copy is a duplicate, not late again
     assert (policy.late, policy.duplicates) == (1, 1)
+
+
+class RecentOnlyVenue(MemoryVenue):
+    """A venue that cannot look trades up by id (binance futures without keys)."""
+
+    async def page(self, first_id: int, count: int) -> Sequence[Trade] | None:
+        self.requests.append((first_id, count))
+        return None
+
+
+async def test_without_a_lookup_by_id_the_recent_page_repairs_what_it_covers() -> None:
+    venue = RecentOnlyVenue(1, 3000)  # its recent page: 2001..3000
+    h = Harness(venue)
+    h.take(1)
+    h.take(1990, 1991)  # hole 2-1989: older than the recent page
+    h.take(2500)  # hole 1992-2499: 2001 on is in it
+    await h.settled()
+    assert ranges(h.gaps) == [("2", "1989", False), ("1992", "2000", False),
+                              ("2001", "2499", True)]  # fmt: skip
+    assert h.out == [1, 1990, 1991, *range(2001, 2501)]

@@ -121,8 +121,9 @@ class BinanceExchange(CcxtExchange):
         (``historicalTrades``, weight 25 per request whatever the count). Binance's spot
         documentation lists it without an API key; ccxt refuses it client-side when the
         client has none, so a keyless spot adapter sends the same request through ccxt's
-        own HTTP layer (its session, throttle, error mapping) without the key header. The
-        futures families' lookup needs a key: without one, ``None``."""
+        own HTTP layer (its session, throttle, error mapping) without the key header. For
+        the futures families that was not checked: without a key, ``None`` (the stream then
+        repairs from the recent page)."""
         limit = max(1, min(count, 1000))
         if self._client.apiKey:
             method = self._trades_method(True)
