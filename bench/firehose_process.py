@@ -12,15 +12,18 @@ fresh clients against the same server, in an order that rotates by round:
 * **keyless**: this library's ``subscribe_trades`` on an adapter without credentials;
 * **keys**: the same on the demo account (repairs may use the keyed lookup).
 
-Each loop reads ``--seconds`` after a warm-up, then ``--drain`` s more so that records in
-flight (and repairs) arrive. The ground truth is the venue's own: its trade ids are
-consecutive, so the trades made in the window are the ids between its newest trade at the
-window's start and at its end (``GET /api/v3/trades?limit=1`` on the simulator, read by
-the benchmark over a plain HTTP session). Reported per loop: trades handed over per second
-in the window, the share of the window's ids delivered, and of those not delivered the
-share inside an unrepaired ``GAP``; request weight the venue counted during the loop
-(its ``X-MBX-USED-WEIGHT-1M``, the benchmark's own reads aside); the machine's load
-average. Run:
+Each loop reads ``--seconds`` after a warm-up, then on until a record newer than the
+window arrives (records come in id order, so every id of the window has then been
+delivered or reported), at most ``--drain`` s. The ground truth is the venue's own: its
+trade ids are consecutive, so the trades made in the window are the ids between its newest
+trade at the window's start and at its end (``GET /api/v3/trades?limit=1`` on the
+simulator, read by the benchmark over a plain HTTP session). Reported per loop: trades
+handed over per second in the window, and the client process's CPU time per trade handed
+over (the server's is in its own process; raw ccxt.pro's figure includes the trades it
+parsed and then lost); the share of the window's ids delivered; how many
+were not, and how many of those lie inside an unrepaired ``GAP``; the request weight the
+venue counted during the loop (its ``X-MBX-USED-WEIGHT-1M``, the benchmark's own reads
+aside); the machine's load average. Run:
 
     .venv/bin/python bench/firehose_process.py [--rounds 5] [--seconds 4] [--cache-size N]
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import copy
 import os
@@ -69,6 +73,7 @@ class Reader:
 @dataclass
 class Result:
     rate: float  # trades handed over per second in the window
+    cpu_us: float  # the client process's CPU time per trade handed over (µs)
     made: int  # trades the venue made in the window
     delivered: int
     reported: int  # not delivered, inside an unrepaired gap's bounds
@@ -166,29 +171,37 @@ async def run(loop: str, venue: Venue, args: argparse.Namespace, settings: Setti
         await until(lambda: bool(r.ids))
         await asyncio.sleep(0.5)  # warm up
         s0, _ = await venue.newest()
-        n0, t0 = len(r.ids), time.perf_counter()
+        n0, t0, c0 = len(r.ids), time.perf_counter(), time.process_time()
         await asyncio.sleep(args.seconds)
         s1, _ = await venue.newest()
-        n1, t1 = len(r.ids), time.perf_counter()
-        await asyncio.sleep(args.drain)
+        n1, t1, c1 = len(r.ids), time.perf_counter(), time.process_time()
+        # records come in id order: once one past the window is in, every id of the
+        # window was delivered or reported (raw: it is only ever skipped)
+        with contextlib.suppress(TimeoutError):
+            await until(lambda: bool(r.ids) and r.ids[-1] > s1, within=args.drain)
+        r.notes["settled_s"] = round(time.perf_counter() - t1, 2)
     _, w1 = await venue.newest()
     got = {i for i in r.ids if s0 < i <= s1}
     holes = [(int(g.first_id), int(g.last_id)) for g in r.gaps if g.first_id and g.last_id]
     missed = [i for i in range(s0 + 1, s1 + 1) if i not in got]
     reported = sum(1 for i in missed if any(a <= i <= b for a, b in holes))
     r.notes["dups"] = len(r.ids) - len(set(r.ids))
+    reasons = collections.Counter(g.reason.split(":")[0] for g in r.gaps)
+    r.notes.update({f"gap[{k}]": v for k, v in reasons.most_common(2)})
     # the loop's own (its markets, 20, included), the benchmark's three later reads (25
     # each) aside; when the venue's minute window rolled over meanwhile, since the roll
     weight = max(0, (w1 - w0 if w1 >= w0 else w1) - 3 * 25)
-    return Result((n1 - n0) / (t1 - t0), s1 - s0, len(got), reported, weight,
+    cpu_us = (c1 - c0) * 1e6 / max(n1 - n0, 1)
+    return Result((n1 - n0) / (t1 - t0), cpu_us, s1 - s0, len(got), reported, weight,
                   os.getloadavg()[0], r.notes)  # fmt: skip
 
 
 def describe(r: Result) -> str:
     notes = " ".join(f"{k}={v}" for k, v in r.notes.items() if v)
     share = 100 * r.delivered / r.made
-    return (f"{r.rate:8,.0f}/s | made {r.made:7,} delivered {share:5.1f} % reported "
-            f"{r.reported:6,} | weight {r.weight:4} | load {r.load:.2f} | {notes}")  # fmt: skip
+    return (f"{r.rate:8,.0f}/s {r.cpu_us:5.1f} µs CPU | made {r.made:7,} delivered "
+            f"{share:5.1f} % missed {r.made - r.delivered:6,} reported {r.reported:6,} | "
+            f"weight {r.weight:4} | load {r.load:.2f} | {notes}")  # fmt: skip
 
 
 def spread(values: Sequence[float], fmt: str, unit: str = "") -> str:
@@ -200,7 +213,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4.0, help="measured window")
-    parser.add_argument("--drain", type=float, default=2.0, help="reading on after it")
+    parser.add_argument("--drain", type=float, default=10.0,
+                        help="longest wait after the window for its ids to settle")  # fmt: skip
     parser.add_argument("--cache-size", type=int, default=None,
                         help="EXCHANGES_STREAM_CACHE_SIZE for the supervised loops")  # fmt: skip
     args = parser.parse_args()
@@ -218,10 +232,11 @@ async def main() -> None:
                 results[loop].append(result)
                 print(f"round {n + 1} {loop:8} {describe(result)}", flush=True)
     print(f"\n{SYMBOL}, simulator in its own process (firehose), {args.rounds} rounds of "
-          f"{args.seconds:g} s (+{args.drain:g} s drain), supervised cache "
+          f"{args.seconds:g} s, supervised cache "
           f"{settings.stream_cache_size}; median (min-max)\n")  # fmt: skip
-    print("| loop | trades/s handed over | delivered | not delivered, in a GAP | weight/round |")
-    print("|---|---|---|---|---|")
+    print("| loop | trades/s handed over | client CPU µs/trade | delivered | "
+          "not delivered, in a GAP | weight/round |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     labels = {"raw": "raw ccxt.pro `watch_trades` loop (its 1 000 cache)",
               "raw-cache": f"raw ccxt.pro, `tradesLimit` {settings.stream_cache_size}",
               "keyless": "`subscribe_trades`, no keys",
@@ -229,15 +244,18 @@ async def main() -> None:
     for loop in LOOPS:
         rs = results[loop]
         rate = spread([r.rate for r in rs], ",.0f")
+        cpu = spread([r.cpu_us for r in rs], ".1f")
         done = spread([100 * r.delivered / r.made for r in rs], ".1f", " %")
         told = spread([r.reported for r in rs], ",.0f")
         weight = spread([r.weight for r in rs], ".0f")
-        print(f"| {labels[loop]} | {rate} | {done} | {told} | {weight} |")
+        print(f"| {labels[loop]} | {rate} | {cpu} | {done} | {told} | {weight} |")
     for base in ("raw", "raw-cache"):
         for loop in ("keyless", "keys"):
             pairs = zip(results[base], results[loop], strict=True)
             ratio = spread([o.rate / r.rate for r, o in pairs], ".2f")
-            print(f"| {labels[loop]} / {base} (paired by round) | {ratio} | | | |")
+            pairs = zip(results[base], results[loop], strict=True)
+            cost = spread([o.cpu_us / r.cpu_us for r, o in pairs], ".2f")
+            print(f"| {labels[loop]} / {base} (paired by round) | {ratio} | {cost} | | | |")
     loads = spread([r.load for rs in results.values() for r in rs], ".2f")
     print(f"\nload average (1 min) after each loop: {loads}; {time.perf_counter() - started:.0f} s")
 

@@ -47,14 +47,18 @@ class MatchingEngine:
     next_trade_id: int = 1
     #: trades the venue serves over REST (the newest ones); ``trades`` keeps up to twice
     #: as many (trimmed in chunks, so recording a trade stays cheap)
-    trade_history: int = 10_000
+    trade_history: int = 100_000
 
     def __post_init__(self) -> None:
         self.book = Book(self.spec.id)
 
     def history(self) -> list[Trade]:
-        """The trades REST serves: the newest ``trade_history``, oldest first."""
-        return self.trades[-self.trade_history :]
+        """The trades REST serves: the newest ``trade_history``, oldest first (a copy)."""
+        return self.trades[self.history_start() :]
+
+    def history_start(self) -> int:
+        """The index in ``trades`` of the oldest trade REST serves."""
+        return max(0, len(self.trades) - self.trade_history)
 
     # ---- user orders -------------------------------------------------------------------
 

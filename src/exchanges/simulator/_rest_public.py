@@ -167,7 +167,8 @@ class PublicApi:
         like any parameter it does not read, it is ignored here)."""
         engine = self._state.engine(required(params, "symbol"))
         limit = bounded_limit(params, 500, 1000)
-        return [trade_json(t) for t in engine.history()[-limit:]]
+        trades = engine.trades
+        return [trade_json(t) for t in trades[max(engine.history_start(), len(trades) - limit) :]]
 
     def historical_trades(self, params: Params) -> Any:
         """Old trade lookup: ``limit`` trades from ``fromId`` on (default: the newest).
@@ -175,14 +176,13 @@ class PublicApi:
         (``trade_history``) starts at the oldest trade kept."""
         engine = self._state.engine(required(params, "symbol"))
         limit = bounded_limit(params, 500, 1000)
-        history = engine.history()
+        trades, oldest = engine.trades, engine.history_start()
         from_id = int_param(params, "fromId")
         if from_id is None:
-            picked = history[-limit:]
+            start = max(oldest, len(trades) - limit)
         else:
-            start = bisect.bisect_left(history, from_id, key=lambda t: t.trade_id)
-            picked = history[start : start + limit]
-        return [trade_json(t) for t in picked]
+            start = bisect.bisect_left(trades, from_id, lo=oldest, key=lambda t: t.trade_id)
+        return [trade_json(t) for t in trades[start : start + limit]]
 
     def agg_trades(self, params: Params) -> Any:
         engine = self._state.engine(required(params, "symbol"))

@@ -69,7 +69,7 @@ class Simulator:
         weight_window: float = 60.0,
         order_limit: int = 100,
         history_minutes: int = 600,
-        trade_history: int = 10_000,
+        trade_history: int = 100_000,
     ) -> None:
         self._host = host
         self._port = port
