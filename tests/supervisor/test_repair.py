@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from core import EventKind, Gap, StreamState, Trade
+from core import Candle, EventKind, Gap, StreamState, Trade
 from exchanges import ExchangeFactory
 from exchanges._ratelimit import reset_budgets
 from exchanges.simulator import Simulator
@@ -210,3 +210,29 @@ async def test_a_partly_repaired_hole_is_reported_exactly(keys: bool) -> None:
         # the page asked from a hole's first id shows where the venue's history starts,
         # settling every hole before it too
         assert sim.limiter.used <= 20 + keys + 2 * 25
+
+
+async def test_a_failed_candle_read_back_is_a_gap_and_the_stream_stays_live(
+    sim: Simulator,
+) -> None:
+    """Every channel's read-back, not only trades': refused (401) after a reconnect, it
+    is a GAP from the last candle delivered, and the stream goes on."""
+    async with keyless(sim) as ex:
+        got, events = Recorder[Candle](), Events()
+        sub = await ex.subscribe_ohlcv(SYMBOL, got, on_event=events)
+        await got.until(lambda items: len(items) >= 1)  # the 1 s kline stream
+        sim.faults.http_errors("/api/v3/klines", status=401, count=None)
+        assert sim.faults.drop_connections() >= 1
+        await events.until(lambda e: any(x.kind is EventKind.GAP for x in e))
+        [gap] = [e.gap for e in events.items if e.kind is EventKind.GAP]
+        assert gap is not None
+        assert not gap.repaired
+        assert gap.since == got.items[-1].timestamp
+        assert "AuthenticationError" in gap.reason
+        assert sub.state is StreamState.LIVE
+        sim.faults.clear()
+        seen = len(got.items)
+        await subscribed(sim, "btcusdt@kline_1m")
+        sim.step(SYMBOL, 2)  # the candle changes: the next kline carries it
+        await got.until(lambda items: len(items) > seen)  # and candles keep coming
+        assert sub.state is StreamState.LIVE
