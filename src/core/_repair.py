@@ -30,9 +30,11 @@ older than that page.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from core._errors import ExchangeError
@@ -133,7 +135,7 @@ class Repairs(Generic[T]):
         self._publish = publish
         self._report = report
         self._holes: list[_Hole[T]] = []
-        self._held: list[T] = []
+        self._held: list[tuple[int, T]] = []  # (id, record), in id order
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -152,13 +154,16 @@ class Repairs(Generic[T]):
         if not holes and not self._holes:
             self._publish(items)
             return
+        held, top = self._held, self._holes[-1].last if self._holes else -1
         for item in items:
             n = seq(item)
-            target = next((h for h in self._holes if h.covers(n)), None)
-            if target is None:
-                self._held.append(item)
-            else:  # a record of an open hole arriving late: it fills it
+            target = None if n > top else next((h for h in self._holes if h.covers(n)), None)
+            if target is not None:  # a record of an open hole arriving late: it fills it
                 target.found[n] = item
+            elif not held or n > held[-1][0]:
+                held.append((n, item))
+            else:  # out of order (not in a hole): keep the held records sorted
+                bisect.insort(held, (n, item), key=itemgetter(0))
         deadline = time.monotonic() + self.timeout
         for first, last in holes:
             hole = _Hole[T](first, last, deadline)
@@ -246,21 +251,18 @@ class Repairs(Generic[T]):
 
     def _release(self) -> None:
         """Pass on, in id order, every record older than the oldest open hole."""
-        recovered: list[T] = []
+        ready: list[tuple[int, T]] = []
         while self._holes and self._holes[0].settled:
-            recovered.extend(self._holes.pop(0).found.values())
-        bound = self._holes[0].first if self._holes else None
-        ready = recovered
-        if bound is None:
-            ready.extend(self._held)
-            self._held = []
-        elif self._held and seq(self._held[0]) < bound:
-            keep = [i for i in self._held if seq(i) >= bound]
-            ready.extend(i for i in self._held if seq(i) < bound)
-            self._held = keep
+            ready.extend(self._holes.pop(0).found.items())
+        held = self._held
+        split = len(held) if not self._holes else bisect.bisect_left(
+            held, self._holes[0].first, key=itemgetter(0))  # fmt: skip
+        if split:
+            ready.extend(held[:split])
+            del held[:split]
         if ready:
-            ready.sort(key=seq)
-            self._publish(ready)
+            ready.sort(key=itemgetter(0))  # a few sorted runs: linear
+            self._publish([item for _, item in ready])
 
     def flush(self, reason: str) -> None:
         """The stream stops (closed or failed): every open hole is lost for ``reason`` and
