@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Generic, TypeVar
 
 from core._streams import StreamKey
@@ -38,9 +39,22 @@ class Feed(ABC, Generic[T]):
         cannot say (the caller reports a gap instead)."""
         return None
 
+    async def page(self, first_id: int, count: int) -> Sequence[T] | None:
+        """Up to ``count`` events from id ``first_id`` on, oldest first, in one REST
+        request (venues with ``sequential_ids``: how a hole is repaired); ``None``: the
+        venue cannot look events up by id. A page starting after ``first_id`` means the
+        venue no longer has the ones before."""
+        return None
+
     async def refresh(self, item: T) -> T | None:
         """The current state of one record (an order), or ``None``."""
         return None
+
+    def repairing(self, deadline: float | None = None) -> AbstractContextManager[None]:
+        """Reads made inside are repairs (backfill, probes, resync reads): the lowest
+        priority of the venue's request budget; none waits for the budget past
+        ``deadline`` (``time.monotonic()``)."""
+        return nullcontext()
 
     @abstractmethod
     def reconnect(self, reason: str) -> bool:

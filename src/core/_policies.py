@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
 from core._feed import Feed
@@ -69,9 +68,6 @@ class Policy(Generic[T]):
     async def poll(self, feed: Feed[T]) -> tuple[list[T], list[Hole]]:
         """One REST poll (a polled stream): the new records, and holes seen."""
         return self.accept(await feed.poll())
-
-    async def repair(self, feed: Feed[T], hole: Hole) -> tuple[list[T], Gap]:
-        raise NotImplementedError  # only sequential event channels report holes
 
 
 def _stamp(item: Any) -> int | None:
@@ -164,6 +160,35 @@ class EventPolicy(Policy[T]):
         # of a backfill with the stream; sequential ids need fewer (order shows the rest)
         self._memory = memory or (5_000 if sequential else 20_000)
         self._last_seq: int | None = None
+        #: id ranges reported missing (``GAP``), newest last: a record of one arriving
+        #: after all (out of order, within the duplicate window) is passed on, ``late``
+        self._missing: list[tuple[int, int]] = []
+        self.late = 0
+
+    @property
+    def last_seq(self) -> int | None:
+        """The newest consecutive id passed on (sequential streams)."""
+        return self._last_seq
+
+    def fresh(self, item_id: str) -> bool:
+        """Whether ``item_id`` was not seen yet (it is remembered from now on)."""
+        return self._fresh(item_id)
+
+    def note_missing(self, first: int, last: int) -> None:
+        """Ids ``first``..``last`` were reported missing (a ``GAP``)."""
+        self._missing.append((first, last))
+        if len(self._missing) > 1_000:  # old ranges: beyond the duplicate window anyway
+            del self._missing[:500]
+
+    def _late(self, n: int) -> None:
+        """A record older than the newest passed on: if it was reported missing, it is
+        counted ``late`` and its id no longer counts as missing."""
+        for i, (first, last) in enumerate(self._missing):
+            if first <= n <= last:
+                self.late += 1
+                split = [(a, b) for a, b in ((first, n - 1), (n + 1, last)) if a <= b]
+                self._missing[i : i + 1] = split
+                return
 
     def _fresh(self, item_id: str) -> bool:
         seen = self._seen
@@ -193,6 +218,8 @@ class EventPolicy(Policy[T]):
                     if last is not None and seq > last + 1:
                         holes.append((last + 1, seq - 1))
                     self._last_seq = seq
+                elif self._missing:
+                    self._late(seq)
         if out:  # batches come oldest first: the newest is the last one
             newest = out[-1]
             if self.last is None or not _older(newest, self.last):
@@ -224,21 +251,27 @@ class EventPolicy(Policy[T]):
             newer = [i for i in page if mark is None or (_stamp(i) or 0) >= mark]
         return self.accept(newer)
 
-    async def _pages(self, feed: Feed[T], cursor: T, stop: int | None) -> list[T] | None:
-        """REST pages after ``cursor`` (at most MAX_BACKFILL_PAGES), up to id ``stop``."""
+    async def _pages(self, feed: Feed[T], cursor: T) -> list[T] | None:
+        """REST pages after ``cursor`` (at most MAX_BACKFILL_PAGES), until one brings
+        nothing new (venues page by time: each page repeats the records of its first
+        millisecond)."""
         got: list[T] = []
+        ids: set[Any] = set()
         for _ in range(MAX_BACKFILL_PAGES):
             page = await feed.since(cursor)
             if page is None:
                 return got or None
-            if not page:
+            new = [i for i in page if self._unseen(i, ids)]
+            if not new:
                 break
-            got.extend(page)
-            cursor = page[-1]
-            cursor_id = getattr(cursor, "id", None)
-            if stop is not None and _seq_of(cursor_id) >= stop:
-                break
+            got.extend(new)
+            ids.update(getattr(i, "id", None) for i in new)
+            cursor = max(new, key=lambda i: _stamp(i) or 0)
         return got
+
+    def _unseen(self, item: T, ids: set[Any]) -> bool:
+        item_id = getattr(item, "id", None)
+        return item_id is None or (item_id not in ids and item_id not in self._seen)
 
     def _since_origin(self, page: Sequence[T]) -> list[T]:
         origin = self.origin_ms
@@ -249,44 +282,15 @@ class EventPolicy(Policy[T]):
         if last is None:  # the outage began before the first record: the recent ones
             out, _holes = self.accept(self._since_origin(await feed.poll()))
             return out, None
-        page = await self._pages(feed, last, None)
+        page = await self._pages(feed, last)
         if page is None:
             return [], Gap(self.key, False, since=_stamp(last), reason="no REST backfill")
         out, _holes = self.accept(page)  # holes inside a REST page: the venue's own gaps
         return out, None
 
-    async def repair(self, feed: Feed[T], hole: Hole) -> tuple[list[T], Gap]:
-        first, last = hole
-        wanted = last - first + 1
-        found: list[T] = []
-        # a cursor just before the hole: records are looked up by the id after it
-        cursor = _with_id(self.last, str(first - 1))
-        page = await self._pages(feed, cursor, last) if cursor is not None else None
-        for item in page or ():
-            item_id = getattr(item, "id", None)
-            if first <= _seq_of(item_id) <= last and self._fresh(str(item_id)):
-                found.append(item)
-        missing = wanted - len(found)
-        gap = Gap(
-            self.key,
-            missing == 0,
-            first_id=str(first),
-            last_id=str(last),
-            missing=missing,
-            recovered=len(found),
-            reason="" if page is not None else "no REST backfill",
-        )
-        return found, gap
-
 
 def _seq_of(item_id: Any) -> int:
     return int(item_id) if isinstance(item_id, str) and item_id.isdigit() else -1
-
-
-def _with_id(item: Any, item_id: str) -> Any:
-    if isinstance(item, Trade | Fill):
-        return replace(item, id=item_id)
-    return None
 
 
 def order_is_newer(new: Order, old: Order) -> bool:

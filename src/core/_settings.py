@@ -98,10 +98,18 @@ class Settings(BaseSettings):
         " (ticker, book, balance) keep only the newest."
     )  # fmt: skip
     stream_cache_size: int = Field(
-        2_000, ge=1000, description="Records ccxt keeps per symbol between two reads (its"
-        " trade, candle and order caches; ccxt's own default is 1000). About 1.6 KB a trade:"
-        " 2000 is ~3 MB per busy symbol. A burst beyond it is repaired over REST (binance)"
-        " or reported as a gap."
+        4_096, ge=1000, description="Records ccxt keeps per symbol between two reads (its"
+        " trade, candle and order caches; ccxt's own default is 1000). ccxt parses a whole"
+        " socket read (256 KiB: up to ~2 000 binance trades) before a stream can read its"
+        " cache, so a smaller cache loses trades at every read of a saturated link. About"
+        " 1.6 KB a trade: 4096 is ~6.5 MB per busy symbol. A burst beyond it is repaired"
+        " over REST (binance) or reported as a gap."
+    )  # fmt: skip
+    stream_repair_timeout: float = Field(
+        5.0, gt=0, description="Seconds a hole in a trade stream (or an outage's read-back)"
+        " may take to be repaired over REST, every request and retry included; the records"
+        " after the hole wait meanwhile. What is still missing then is a GAP event, not"
+        " retried."
     )  # fmt: skip
     keys_file: Path | None = Field(
         None, description="TOML file of named accounts' credentials (see docs/keys.md)."

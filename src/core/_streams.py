@@ -130,6 +130,7 @@ class StreamCounters:
     polls: int = 0
     last_message_at: float | None = None  # time.monotonic()
     last_error: str | None = None
+    missing: int = 0  # records reported missing by unrepaired gaps (those with a count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,9 @@ class StreamStats:
     callback_errors: int = 0
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
+    # the stream's again
+    missing: int = 0  # records reported missing in GAP events and never delivered
+    late: int = 0  # records delivered after a GAP had reported them missing
 
 
 @dataclass(frozen=True, slots=True)

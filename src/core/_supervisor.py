@@ -16,7 +16,11 @@ all its subscribers. It owns the loop ccxt.pro leaves to its callers (see the fi
   makes ccxt drop the book, and the stream resubscribes, which re-snapshots it.
 * **Events** (trades, fills, orders): after a reconnect the outage is read back over REST;
   holes in sequential trade ids (a burst that overflowed a cache) are repaired the same
-  way; duplicates are dropped by id; whatever could not be repaired is a ``GAP`` event.
+  way, in a task of their own (:mod:`core._repair`) while the stream reads on; duplicates
+  are dropped by id; whatever could not be repaired is a ``GAP`` event naming exactly
+  what is missing. A repair that fails (any error, refused credentials included) is a
+  ``GAP``, never the end of the stream; every repair read is the lowest priority of the
+  venue's request budget.
 * **Fallback**: a channel the venue cannot stream is polled over REST (``POLLING``); so is
   one whose WebSocket failed ``stream_fallback_after`` times in a row, until it recovers.
 * **Shutdown**: :meth:`Supervisor.close` cancels every task of every stream and waits for
@@ -29,7 +33,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from typing import Any, Generic, TypeVar
 
 from core._errors import (
@@ -46,7 +50,8 @@ from core._errors import (
 )
 from core._feed import Feed
 from core._logging import get_logger
-from core._policies import Hole, Policy
+from core._policies import EventPolicy, Policy
+from core._repair import Repairs
 from core._settings import Settings
 from core._streams import (
     EventKind,
@@ -103,7 +108,10 @@ class SupervisedStream(Generic[T]):
         self._watchdog_task: asyncio.Task[None] | None = None
         self._activity = time.monotonic()
         self._session_started_ms = 0
-        self._busy = False  # between a batch's arrival and its delivery (REST repairs)
+        self._repairs: Repairs[T] | None = None
+        if isinstance(policy, EventPolicy) and policy.sequential:
+            self._repairs = Repairs(key, feed, policy, timeout=settings.stream_repair_timeout,
+                                    publish=self._publish, report=self._gap)  # fmt: skip
         self._closing = False
         self._closed = asyncio.Event()
         self._detaching: set[asyncio.Task[None]] = set()
@@ -192,6 +200,8 @@ class SupervisedStream(Generic[T]):
             callback_errors=sub.callback_errors,
             latency_p50_ms=sub.latency.percentile(0.5),
             latency_p99_ms=sub.latency.percentile(0.99),
+            missing=c.missing - getattr(self.policy, "late", 0),
+            late=getattr(self.policy, "late", 0),
         )
 
     def health(self) -> StreamHealth:
@@ -238,6 +248,7 @@ class SupervisedStream(Generic[T]):
                      recovered=gap.recovered)  # fmt: skip
         else:
             c.gaps_unrepaired += 1
+            c.missing += gap.missing or 0
             log.error("stream.gap", venue=self.venue, stream=str(self.key),
                       first_id=gap.first_id, last_id=gap.last_id, since=gap.since,
                       missing=gap.missing, reason=gap.reason)  # fmt: skip
@@ -259,8 +270,9 @@ class SupervisedStream(Generic[T]):
         if self.state is not StreamState.LIVE and self.state is not StreamState.POLLING:
             self._set_state(StreamState.LIVE)
         items, holes = self.policy.accept(batch)
-        if holes:
-            await self._deliver_repaired(items, holes)
+        repairs = self._repairs
+        if repairs is not None and (holes or repairs.pending):
+            repairs.submit(items, holes)
         else:
             self._publish(items)
         feed = self.feed
@@ -270,47 +282,36 @@ class SupervisedStream(Generic[T]):
             reason = "ccxt's cache overflowed between two reads: records were lost"
             self._gap(Gap(self.key, False, until=until, reason=reason))
 
-    async def _deliver_repaired(self, items: list[T], holes: list[Hole]) -> None:
-        """Repair holes over REST, then deliver in order. The batch was accepted (its ids
-        are marked seen): it is delivered even if the repair is cut short."""
-        self._busy = True
-        try:
-            items = await self._repair(items, holes)
-        finally:
-            self._busy = False
-            self._activity = time.monotonic()
+    def _deliver(self, items: list[T]) -> None:
+        """Records read back over REST: behind any open hole, else passed on now."""
+        repairs = self._repairs
+        if repairs is not None and repairs.pending:
+            repairs.submit(items, ())
+        else:
             self._publish(items)
 
-    async def _repair(self, items: list[T], holes: list[Hole]) -> list[T]:
-        found: list[T] = []
-        for hole in holes:
-            try:
-                got, gap = await self.policy.repair(self.feed, hole)
-            except ExchangeError as exc:
-                first, last = hole
-                reason = f"backfill failed: {exc}"
-                got, gap = [], Gap(self.key, False, first_id=str(first), last_id=str(last),
-                                   missing=last - first + 1, reason=reason)  # fmt: skip
-            found.extend(got)
-            self._gap(gap)
-        if not found:
-            return items
-        return sorted([*items, *found], key=_seq)
-
     async def _recover(self) -> None:
-        """After a reconnect: read back what the outage hid."""
+        """After a reconnect: read back what the outage hid. A failure is reported (a
+        ``GAP``), never the end of the stream: the stream's own errors come from its
+        watch."""
+        repairs = self._repairs
+        if repairs is not None and repairs.can_recover():
+            self.counters.backfilled += await repairs.recover()
+            return
+        timeout = self.settings.stream_repair_timeout
         try:
-            items, gap = await self.policy.recover(self.feed)
-        except FATAL:
-            raise
-        except ExchangeError as exc:
+            async with asyncio.timeout(timeout):
+                with self.feed.repairing(time.monotonic() + timeout):
+                    items, gap = await self.policy.recover(self.feed)
+        except (ExchangeError, TimeoutError) as exc:  # any: refused credentials too
             since = getattr(self.policy.last, "timestamp", None)
-            items, gap = [], Gap(self.key, False, since=since, reason=f"backfill failed: {exc}")
+            reason = f"backfill failed: {type(exc).__name__}: {exc}"
+            items, gap = [], Gap(self.key, False, since=since, reason=reason)
         if gap is not None:
             self._gap(gap)
         if items:
             self.counters.backfilled += len(items)
-            self._publish(items)
+            self._deliver(items)
 
     # ------------------------------------------------------------------ the loop
     async def _run(self) -> None:
@@ -403,9 +404,12 @@ class SupervisedStream(Generic[T]):
         """REST polling until ``until`` (monotonic), or for ever."""
         self._set_state(StreamState.POLLING, reason)
         interval = self.settings.stream_poll_interval
+        # polls standing in for a failing WebSocket are upkeep, as repairs are: they yield
+        # the venue's budget first; a channel only ever polled reads at the normal priority
         while not self.is_closing() and (until is None or time.monotonic() < until):
             try:
-                items, holes = await self.policy.poll(self.feed)
+                with self.feed.repairing() if until is not None else nullcontext():
+                    items, holes = await self.policy.poll(self.feed)
             except FATAL as exc:
                 self._fail(exc)
                 return
@@ -420,8 +424,9 @@ class SupervisedStream(Generic[T]):
                 if items or holes:
                     c.messages += 1
                     c.last_message_at = self._activity
-                    if holes:
-                        await self._deliver_repaired(items, holes)
+                    repairs = self._repairs
+                    if repairs is not None and (holes or repairs.pending):
+                        repairs.submit(items, holes)
                     else:
                         self._publish(items)
             wait = interval if until is None else min(interval, until - time.monotonic())
@@ -439,12 +444,12 @@ class SupervisedStream(Generic[T]):
             if idle < budget:
                 await asyncio.sleep(budget - idle)
                 continue
-            if self._busy or self.state not in (
+            if self.state not in (
                 StreamState.LIVE,
                 StreamState.CONNECTING,
                 StreamState.STALE,
             ):
-                # repairing a hole, reconnecting or polling: not silence to judge
+                # reconnecting or polling: not silence to judge
                 self._activity = time.monotonic()
                 continue
             if self.counters.messages != seen:
@@ -470,8 +475,10 @@ class SupervisedStream(Generic[T]):
     async def _probe(self) -> bool:
         """Dead (True) or quiet (False): a REST read compared with what was streamed."""
         try:
-            async with asyncio.timeout(self.settings.request_timeout):
-                rest = await self.feed.poll()
+            timeout = self.settings.request_timeout
+            async with asyncio.timeout(timeout):
+                with self.feed.repairing(time.monotonic() + timeout):
+                    rest = await self.feed.poll()
         except ExchangeClosed:
             return False  # shutting down: nothing to recover
         except (ExchangeError, TimeoutError) as exc:
@@ -484,6 +491,7 @@ class SupervisedStream(Generic[T]):
         self.error = exc
         self.counters.last_error = f"{type(exc).__name__}: {exc}"
         self._set_state(StreamState.FAILED, self.counters.last_error)
+        self._flush_repairs(f"the stream failed: {self.counters.last_error}")
         for sub in self._subs:
             sub.end(exc)
         watchdog = self._watchdog_task
@@ -492,10 +500,21 @@ class SupervisedStream(Generic[T]):
 
     # ------------------------------------------------------------------ shutdown
     def _tasks(self) -> Iterator[asyncio.Task[Any]]:
-        for task in (self._run_task, self._session_task, self._watchdog_task):
+        repair = self._repairs.task if self._repairs is not None else None
+        for task in (self._run_task, self._session_task, self._watchdog_task, repair):
             if task is not None:
                 yield task
         yield from self._dispatchers
+
+    def _flush_repairs(self, reason: str) -> None:
+        """The stream stops: open holes are reported, records held behind them passed on."""
+        repairs = self._repairs
+        if repairs is None:
+            return
+        task = repairs.task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+        repairs.flush(reason)
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
@@ -526,6 +545,7 @@ class SupervisedStream(Generic[T]):
             await asyncio.wait(tasks, timeout=grace)
         if self.state is not StreamState.FAILED:
             self._set_state(StreamState.CLOSED)
+        self._flush_repairs("the stream closed before the repair")
         for sub in self._subs:
             sub.end()
         if unwatch and self.feed.can_stream:
@@ -534,11 +554,6 @@ class SupervisedStream(Generic[T]):
                     await self.feed.unwatch()
             except (ExchangeError, TimeoutError) as exc:
                 log.debug("stream.unwatch_failed", stream=str(self.key), error=type(exc).__name__)
-
-
-def _seq(item: Any) -> int:
-    item_id = getattr(item, "id", None)
-    return int(item_id) if isinstance(item_id, str) and item_id.isdigit() else -1
 
 
 class Supervisor:

@@ -18,7 +18,7 @@ from core import Banned, OrderStatus, RateLimited, Settings
 from exchanges import BinanceExchange
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
 from exchanges.trading._guard import Guard, RetryPolicy
-from exchanges.trading._ratelimit import IpBudget, budget_for, reset_budgets
+from exchanges.trading._ratelimit import IpBudget, budget_for, repairing, reset_budgets
 
 DEMO = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
 OTHER = {"apiKey": "second-account-key", "secret": "second-account-secret"}
@@ -147,6 +147,26 @@ async def test_a_wait_longer_than_the_read_may_take_is_refused_unsent() -> None:
         assert sim.limiter.used == sent  # nothing reached the venue
         assert await buy(sim, ex) is OrderStatus.OPEN  # orders keep the rest of the budget
         assert sim.limiter.used == sent + 1
+
+
+async def test_repairs_yield_from_half_the_threshold_and_never_wait_past_their_deadline() -> None:
+    settings = Settings(rate_limit_weight=100, rate_limit_threshold=0.8, rate_limit_window=5)
+    async with (
+        venue() as sim,
+        BinanceExchange(endpoint=sim.endpoint, credentials=DEMO, settings=settings) as ex,
+    ):
+        while (budget(ex).used or 0) < 40:  # half the threshold: repairs yield from here
+            await ex.fetch_trades("BTC/USDT")
+        sent = sim.limiter.used
+        await ex.fetch_ticker("BTC/USDT")  # an ordinary read still goes (under 80)
+        assert sim.limiter.used == sent + 2
+        # a repair whose deadline ends before the window does: refused at once, unsent
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with repairing(time.monotonic() + 1.0), pytest.raises(RateLimited, match="not sent"):
+            await ex.fetch_ticker("BTC/USDT")
+        assert loop.time() - started < 0.5
+        assert sim.limiter.used == sent + 2
 
 
 async def test_a_429_slows_every_account_on_the_ip_down() -> None:

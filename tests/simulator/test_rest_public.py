@@ -105,3 +105,28 @@ async def test_same_seed_same_market() -> None:
             books.append((book.snapshot(), [(t.price, t.qty) for t in engine.trades]))
     assert books[0] == books[1]
     assert len(books[0][1]) >= 100
+
+
+async def test_trade_lookups_need_no_key_and_keep_a_history_window() -> None:
+    """``historicalTrades`` pages by ``fromId`` without an API key (Binance's current spot
+    docs: "Old trade lookup", weight 25, no key); ``trades`` is the newest ``limit`` and
+    reads no ``fromId``; both serve the newest ``trade_history`` trades only."""
+    async with Simulator(seed=3, rate=0, trade_history=300) as sim:
+        sim.step("BTC/USDT", 1, trades=500)
+        made = [t.trade_id for t in sim.state.engine("BTC/USDT").trades]
+        kept = made[-300:]
+        async with aiohttp.ClientSession(base_url=sim.endpoint) as http:
+            query = {"symbol": "BTCUSDT", "fromId": str(kept[10]), "limit": "50"}
+            async with http.get("/api/v3/historicalTrades", params=query) as r:
+                assert r.status == 200
+                assert "X-MBX-APIKEY" not in r.request_info.headers
+                assert r.headers["X-MBX-USED-WEIGHT-1M"] == "25"
+                assert [t["id"] for t in await r.json()] == kept[10:60]
+            query["fromId"] = str(made[0])  # older than the history: from the oldest kept
+            async with http.get("/api/v3/historicalTrades", params=query) as r:
+                assert [t["id"] for t in await r.json()] == kept[:50]
+            async with http.get("/api/v3/trades", params=query) as r:  # fromId: not read
+                assert [t["id"] for t in await r.json()] == kept[-50:]
+            recent = {"symbol": "BTCUSDT", "limit": "1000"}
+            async with http.get("/api/v3/trades", params=recent) as r:
+                assert [t["id"] for t in await r.json()] == kept

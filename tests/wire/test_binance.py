@@ -223,3 +223,35 @@ async def test_failures_of_signed_requests_leak_nothing(
         assert SECRET not in text
         for signature in signatures:
             assert signature not in text
+
+
+def trades_response(req: Captured) -> tuple[int, Any]:
+    first = int(req.query.get("fromId", "100"))
+    rows = [
+        {"id": n, "price": "50000.01", "qty": "0.001", "quoteQty": "50.00001",
+         "time": 1_700_000_000_000 + n, "isBuyerMaker": n % 2 == 0, "isBestMatch": True}
+        for n in range(first, first + int(req.query.get("limit", "500")))
+    ]  # fmt: skip
+    return 200, rows
+
+
+@pytest.mark.parametrize("keys", [False, True], ids=["keyless", "keys"])
+async def test_the_old_trade_lookup_by_id_needs_no_key(fake_venue: FakeVenue, keys: bool) -> None:
+    """``historicalTrades`` (how a trade stream repairs a hole): ccxt refuses it without
+    an apiKey, binance serves it without one; a keyless adapter sends the same request."""
+    fake_venue.responder = trades_response
+    credentials = {"apiKey": KEY, "secret": SECRET} if keys else None
+    ex = BinanceExchange(credentials=credentials, config=fake_venue.config())
+    ex.use_markets([btc_usdt()])
+    async with ex:
+        trades = await ex.trades_from_id("BTC/USDT", 123, 5)
+    [req] = fake_venue.requests
+    assert (req.method, req.host, req.path) == (
+        "GET",
+        "api.binance.com",
+        "/api/v3/historicalTrades",
+    )
+    assert req.query == {"symbol": "BTCUSDT", "limit": "5", "fromId": "123"}
+    assert ("X-MBX-APIKEY" in req.headers) is keys
+    assert [t.id for t in trades] == ["123", "124", "125", "126", "127"]
+    assert trades[0].price == 50000.01

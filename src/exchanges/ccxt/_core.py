@@ -56,7 +56,7 @@ from exchanges.trading._orders import (
     refuse_params,
     reserved_params,
 )
-from exchanges.trading._ratelimit import Priority
+from exchanges.trading._ratelimit import Priority, current_priority
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -273,6 +273,12 @@ class CcxtCore(BaseExchange):
     async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
         """Public trades after ``after``, oldest first: how a trade stream fills a hole."""
 
+    async def trades_from_id(self, symbol: str, first_id: int, count: int) -> list[Trade] | None:
+        """Up to ``count`` public trades from trade id ``first_id`` on, oldest first, in one
+        request: how a stream with consecutive trade ids repairs a hole. ``None`` (the
+        default): the venue cannot look trades up by id."""
+        return None
+
     # ------------------------------------------------------------------ arguments
     def _args(self, method: str, error: type[BadRequest] = BadRequest) -> Arguments:
         """The door checks of ``method``'s arguments (``exchanges.trading._arguments``)."""
@@ -320,14 +326,15 @@ class CcxtCore(BaseExchange):
         fn: Callable[..., Awaitable[T]],
         *args: Any,
         retry: bool = True,
-        priority: Priority = Priority.READ,
+        priority: Priority | None = None,
     ) -> T:
-        """A REST read ``fn(*args)``: breaker, pacing by ``priority`` (a stream's repairs
-        pass ``Priority.REPAIR``), retries with backoff and Retry-After (unless
-        ``retry=False``: a caller that polls on its own), clock resync. Each attempt calls
-        ``fn`` afresh."""
+        """A REST read ``fn(*args)``: breaker, pacing by ``priority`` (default: a repair
+        inside :func:`exchanges.trading._ratelimit.repairing`, which a stream's repairs run under,
+        else a read), retries with backoff and Retry-After (unless ``retry=False``: a
+        caller that polls on its own), clock resync. Each attempt calls ``fn`` afresh."""
+        chosen = current_priority() if priority is None else priority
         return await self._guard.call(
-            method, lambda: self._call(method, fn(*args)), retry=retry, priority=priority
+            method, lambda: self._call(method, fn(*args)), retry=retry, priority=chosen
         )
 
     async def _write(self, method: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ccxt.base.errors import NetworkError as CcxtNetworkError
@@ -32,6 +33,7 @@ from core import (
 from core._feed import Feed
 from core._streams import Channel, StreamKey
 from exchanges.ccxt._core import CcxtCore
+from exchanges.trading._ratelimit import repairing
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -168,6 +170,9 @@ class CcxtFeed(Feed[T]):
         self._note_link()
         return result
 
+    def repairing(self, deadline: float | None = None) -> AbstractContextManager[None]:
+        return repairing(deadline)
+
     def reconnect(self, reason: str) -> bool:
         clients = list((getattr(self._client, "clients", None) or {}).values())
         carriers = [c for c in clients if self._carries(c)] or clients
@@ -257,6 +262,9 @@ class TradesFeed(CcxtFeed[Trade]):
 
     async def since(self, last: Trade) -> Sequence[Trade] | None:
         return await self._adapter.backfill_trades(str(self.key.symbol), last)
+
+    async def page(self, first_id: int, count: int) -> Sequence[Trade] | None:
+        return await self._adapter.trades_from_id(str(self.key.symbol), first_id, count)
 
 
 class OrderBookFeed(CcxtFeed[OrderBook]):

@@ -45,9 +45,20 @@ class MatchingEngine:
     trades: list[Trade] = field(default_factory=list)
     next_order_id: int = 1
     next_trade_id: int = 1
+    #: trades the venue serves over REST (the newest ones); ``trades`` keeps up to twice
+    #: as many (trimmed in chunks, so recording a trade stays cheap)
+    trade_history: int = 100_000
 
     def __post_init__(self) -> None:
         self.book = Book(self.spec.id)
+
+    def history(self) -> list[Trade]:
+        """The trades REST serves: the newest ``trade_history``, oldest first (a copy)."""
+        return self.trades[self.history_start() :]
+
+    def history_start(self) -> int:
+        """The index in ``trades`` of the oldest trade REST serves."""
+        return max(0, len(self.trades) - self.trade_history)
 
     # ---- user orders -------------------------------------------------------------------
 
@@ -241,8 +252,8 @@ class MatchingEngine:
             self.next_trade_id += 1
             self.book.take(opposite_side, price, entry, size)
             self.trades.append(trade)
-            if len(self.trades) > 20_000:
-                del self.trades[:10_000]
+            if len(self.trades) > 2 * self.trade_history:
+                del self.trades[: len(self.trades) - self.trade_history]
             maker = entry.order
             if maker is not None:
                 self._settle(maker, trade, is_maker=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -120,7 +121,7 @@ class PublicApi:
             "exchangeInfo": self.exchange_info,
             "depth": self.depth,
             "trades": self.trades,
-            "historicalTrades": self.trades,
+            "historicalTrades": self.historical_trades,
             "aggTrades": self.agg_trades,
             "klines": self.klines,
             "uiKlines": self.klines,
@@ -162,15 +163,26 @@ class PublicApi:
         }
 
     def trades(self, params: Params) -> Any:
+        """Recent trades: the newest ``limit`` (Binance's ``/trades`` takes no ``fromId``;
+        like any parameter it does not read, it is ignored here)."""
         engine = self._state.engine(required(params, "symbol"))
         limit = bounded_limit(params, 500, 1000)
         trades = engine.trades
+        return [trade_json(t) for t in trades[max(engine.history_start(), len(trades) - limit) :]]
+
+    def historical_trades(self, params: Params) -> Any:
+        """Old trade lookup: ``limit`` trades from ``fromId`` on (default: the newest).
+        No API key needed, as on Binance today. A ``fromId`` older than the history kept
+        (``trade_history``) starts at the oldest trade kept."""
+        engine = self._state.engine(required(params, "symbol"))
+        limit = bounded_limit(params, 500, 1000)
+        trades, oldest = engine.trades, engine.history_start()
         from_id = int_param(params, "fromId")
-        if from_id is not None:
-            picked = [t for t in trades if t.trade_id >= from_id][:limit]
+        if from_id is None:
+            start = max(oldest, len(trades) - limit)
         else:
-            picked = trades[-limit:]
-        return [trade_json(t) for t in picked]
+            start = bisect.bisect_left(trades, from_id, lo=oldest, key=lambda t: t.trade_id)
+        return [trade_json(t) for t in trades[start : start + limit]]
 
     def agg_trades(self, params: Params) -> Any:
         engine = self._state.engine(required(params, "symbol"))
@@ -178,7 +190,7 @@ class PublicApi:
         from_id = int_param(params, "fromId")
         start = int_param(params, "startTime")
         end = int_param(params, "endTime")
-        picked = list(engine.trades)
+        picked = engine.history()
         if from_id is not None:
             picked = [t for t in picked if t.trade_id >= from_id]
         if start is not None:

@@ -47,9 +47,11 @@ class Simulator:
     ``rate`` is book steps and ``trade_rate`` (default ``rate / 2``) trades per second
     per symbol (both 0: the market moves only on :meth:`step`); ``firehose`` steps as
     fast as the sockets take. ``maker_fee`` and ``taker_fee`` are the commission rates of
-    accounts added later. The demo account (:data:`DEMO_API_KEY` / :data:`DEMO_SECRET`,
-    :data:`DEMO_BALANCES`) always exists. ``limits``: connection cap and deadlines for
-    request heads and bodies (:class:`ServerLimits`).
+    accounts added later. ``trade_history``: trades per symbol REST serves (``trades``,
+    ``historicalTrades``, ``aggTrades``: the newest ones). The demo account
+    (:data:`DEMO_API_KEY` / :data:`DEMO_SECRET`, :data:`DEMO_BALANCES`) always exists.
+    ``limits``: connection cap and deadlines for request heads and bodies
+    (:class:`ServerLimits`).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Simulator:
         weight_window: float = 60.0,
         order_limit: int = 100,
         history_minutes: int = 600,
+        trade_history: int = 100_000,
         limits: ServerLimits = ServerLimits(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         self._host = host
@@ -89,7 +92,7 @@ class Simulator:
             spec = item if isinstance(item, SymbolSpec) else spec_for(item)
             self.state.specs[spec.id] = spec
             self.state.engines[spec.id] = MatchingEngine(
-                spec, self.state.accounts, self.state.now, hooks
+                spec, self.state.accounts, self.state.now, hooks, trade_history=trade_history
             )
             series = CandleSeries()
             series.seed_history(rng, now, spec.start_price, spec.tick_size, history_minutes)

@@ -55,7 +55,14 @@ from core import (
     is_retryable,
 )
 from exchanges.trading._clock import ClockSync
-from exchanges.trading._ratelimit import IpBudget, Priority, VenueLimits, budget_for, venue_limits
+from exchanges.trading._ratelimit import (
+    IpBudget,
+    Priority,
+    VenueLimits,
+    budget_for,
+    repair_deadline,
+    venue_limits,
+)
 from exchanges.trading._reserve import Reservations, guarded_call, unsent
 
 T = TypeVar("T")
@@ -242,7 +249,8 @@ class Guard:
     async def _pace(self, method: str, started: float, priority: Priority) -> None:
         """Hold a read back while the route is slowed down (weight past the threshold, or a
         429's Retry-After); raise :class:`core.RateLimited` when the wait would not fit.
-        Repairs yield first: they wait from half the threshold on."""
+        Repairs yield first: they wait from half the threshold on, and never past their
+        deadline (:func:`exchanges.trading._ratelimit.repairing`)."""
         threshold = self._threshold / 2 if priority is Priority.REPAIR else self._threshold
         while True:
             budget = self.budget
@@ -261,6 +269,9 @@ class Guard:
                 self.policy.max_retry_after,
                 self.policy.budget - (time.monotonic() - started),
             )
+            deadline = repair_deadline() if priority is Priority.REPAIR else None
+            if deadline is not None:  # a repair waits no longer than it may take
+                allowed = min(allowed, deadline - time.monotonic())
             if delay > allowed:
                 raise RateLimited(
                     f"{method}() not sent: {reason}",
@@ -280,10 +291,14 @@ class Guard:
         return backoff
 
     def _should_retry(self, exc: BaseException) -> bool:
+        longest = self.policy.max_retry_after
+        deadline = repair_deadline()
+        if deadline is not None:  # a repair: not past its deadline either
+            longest = min(longest, deadline - time.monotonic())
         too_long = (
             isinstance(exc, RateLimited)
             and exc.retry_after is not None
-            and exc.retry_after > self.policy.max_retry_after
+            and exc.retry_after > longest
         )
         return not too_long and is_retryable(exc)
 

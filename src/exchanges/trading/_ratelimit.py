@@ -26,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -44,6 +46,37 @@ class Priority(IntEnum):
     ORDER = 0
     READ = 1
     REPAIR = 2
+
+
+_PRIORITY: ContextVar[Priority] = ContextVar("exchanges_read_priority", default=Priority.READ)
+_DEADLINE: ContextVar[float | None] = ContextVar("exchanges_repair_deadline", default=None)
+
+
+@contextmanager
+def repairing(deadline: float | None = None) -> Iterator[None]:
+    """Reads made inside (in this task, and tasks it starts) are repairs
+    (:attr:`Priority.REPAIR`): a supervised stream's backfill, probes and resync reads go
+    through the adapter's ordinary ``fetch_*`` methods under this. ``deadline``
+    (``time.monotonic()``): when the repair is given up; a wait for the budget that would
+    end later is not waited (the read fails at once with :class:`core.RateLimited`)."""
+    priority = _PRIORITY.set(Priority.REPAIR)
+    until = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(until)
+        _PRIORITY.reset(priority)
+
+
+def current_priority() -> Priority:
+    """The priority of a read that names none: :attr:`Priority.REPAIR` inside
+    :func:`repairing`, else :attr:`Priority.READ`."""
+    return _PRIORITY.get()
+
+
+def repair_deadline() -> float | None:
+    """The deadline of the repair under way (``time.monotonic()``), if it has one."""
+    return _DEADLINE.get()
 
 
 @dataclass(frozen=True, slots=True)

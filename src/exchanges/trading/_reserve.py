@@ -22,7 +22,13 @@ from typing import Any, Protocol
 
 from core import Banned, RateLimited
 from exchanges.sharing._budget import LOCAL, Ask, BudgetBackend, Outcome
-from exchanges.trading._ratelimit import IpBudget, Priority, VenueLimits
+from exchanges.trading._ratelimit import (
+    IpBudget,
+    Priority,
+    VenueLimits,
+    current_priority,
+    repair_deadline,
+)
 
 
 class WaitBounds(Protocol):
@@ -131,11 +137,17 @@ class Reservations:
         """ccxt's rate-limit hook: book the request, sleep until it is due, or refuse it
         unsent (:class:`core.RateLimited`, :class:`core.Banned`); then ccxt's throttle."""
         guard = self._guard
-        method, priority, started = _CALL.get() or ("request", Priority.READ, time.monotonic())
+        # a request ccxt makes on its own (a book stream's snapshot) books at the priority
+        # of what it runs under: a repair inside repairing(), else a read
+        call = _CALL.get() or ("request", current_priority(), time.monotonic())
+        method, priority, started = call
         budget = guard.budget
         limit, factor = self.terms()
         policy = guard.policy
         allowed = min(policy.max_retry_after, policy.budget - (time.monotonic() - started))
+        deadline = repair_deadline() if priority is Priority.REPAIR else None
+        if deadline is not None:  # a repair waits for the budget no longer than it may take
+            allowed = min(allowed, deadline - time.monotonic())
         ask = Ask(
             key=budget.key,
             weight=(1.0 if cost is None else float(cost)) * factor,

@@ -21,6 +21,7 @@ Quirks handled here and nowhere else:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -114,26 +115,64 @@ class BinanceExchange(CcxtExchange):
             return f"publicGet{name}"
         return f"fapiPublicGet{name}" if self._sub_type == "linear" else f"dapiPublicGet{name}"
 
-    async def _trade_ids_read(self, symbol: str, params: dict[str, Any]) -> list[Trade]:
+    async def _trade_ids_read(self, symbol: str, limit: int, params: dict[str, Any]) -> list[Trade]:
         await self._prepare("fetch_trades")
         self.market(symbol)
         raw = await self._read(
-            "fetch_trades", self._client.fetch_trades, symbol, None, 1000, params
+            "fetch_trades", self._client.fetch_trades, symbol, None, limit, params
         )
         return [convert.trade(t) for t in raw]
 
     async def recent_trades(self, symbol: str) -> list[Trade]:
-        """The latest trades by trade id (``/trades``): ``fetch_trades`` serves aggregate
-        trades, whose ids are not the stream's."""
-        return await self._trade_ids_read(symbol, {"fetchTradesMethod": self._trades_method(False)})
+        """The latest 1 000 trades by trade id (``/trades``, no key): ``fetch_trades`` serves
+        aggregate trades, whose ids are not the stream's."""
+        method = {"fetchTradesMethod": self._trades_method(False)}
+        return await self._trade_ids_read(symbol, 1000, method)
+
+    async def trades_from_id(self, symbol: str, first_id: int, count: int) -> list[Trade] | None:
+        """Up to ``count`` (at most 1 000) trades from ``first_id`` on: the old trade lookup
+        (``historicalTrades``, weight 25 per request whatever the count). Binance's spot
+        documentation lists it without an API key; ccxt refuses it client-side when the
+        client has none, so a keyless spot adapter sends the same request through ccxt's
+        own HTTP layer (its session, throttle, error mapping) without the key header. For
+        the futures families that was not checked: without a key, ``None`` (the stream then
+        repairs from the recent page)."""
+        limit = max(1, min(count, 1000))
+        if self._client.apiKey:
+            method = self._trades_method(True)
+            params = {"fetchTradesMethod": method, "fromId": first_id}
+            return await self._trade_ids_read(symbol, limit, params)
+        if self._market_type not in (MarketType.SPOT, MarketType.MARGIN):
+            return None
+        await self._prepare("fetch_trades")
+        self.market(symbol)
+        raw = await self._read("fetch_trades", self._keyless_lookup, symbol, first_id, limit)
+        return [convert.trade(t) for t in raw]
+
+    async def _keyless_lookup(self, symbol: str, first_id: int, limit: int) -> list[Any]:
+        """``GET /api/v3/historicalTrades`` as ccxt's ``publicGetHistoricalTrades`` would send
+        it (same URL, throttle cost and response parsing), minus the key check in its
+        ``sign()``: ccxt's ``fetch()`` is the request layer every ccxt call ends in."""
+        client = self._client
+        market = client.market(symbol)
+        request = {"symbol": market["id"], "limit": limit, "fromId": first_id}
+        if client.enableRateLimit:
+            entry = inspect.getattr_static(client, "publicGetHistoricalTrades", None)
+            config = getattr(entry, "config", None) or {}
+            path = "historicalTrades"
+            await client.throttle(
+                client.calculate_rate_limiter_cost(["public"], "GET", path, request, config)
+            )
+        base = client.implode_hostname(client.urls["api"]["public"])
+        response = await client.fetch(f"{base}/historicalTrades?{client.urlencode(request)}")
+        trades: list[Any] = client.parse_trades(response, market, None, None)
+        return trades
 
     async def backfill_trades(self, symbol: str, after: Trade) -> list[Trade] | None:
-        """Trades from the id after ``after`` (``historicalTrades``: trade ids, as the
-        stream's)."""
+        """Trades from the id after ``after`` (trade ids, as the stream's)."""
         if after.id is None or not after.id.isdigit():
             return await super().backfill_trades(symbol, after)
-        params = {"fetchTradesMethod": self._trades_method(True), "fromId": int(after.id) + 1}
-        return await self._trade_ids_read(symbol, params)
+        return await self.trades_from_id(symbol, int(after.id) + 1, 1000)
 
     def _order_params(
         self, order: OrderRequest, extra: Mapping[str, Any]
