@@ -1,14 +1,18 @@
 """Fixtures of the bots tests: a simulator in the test's loop, the demo keys in the
-environment (bot processes inherit it)."""
+environment (bot processes inherit it), a real ``redis-server`` (``redis_url``: running and
+empty for each test; missing, a failure unless ``EXCHANGES_TEST_ALLOW_NO_REDIS=1``), and
+``backend_kind``: each runner test once embedded, once with ``EXCHANGES_REDIS_URL`` set."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
+
+from ..redis_server import RedisServer, find_redis_server, free_port
 
 
 @pytest.fixture
@@ -26,3 +30,31 @@ def demo_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator(seed=5, rate=20.0, symbols=["BTC/USDT", "ETH/USDT"]) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(find_redis_server(), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.start()  # a previous test may have killed it
+    redis_server.flushdb()
+    return redis_server.url
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def backend_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``"embedded"`` (no URL) or ``"redis"`` (``EXCHANGES_REDIS_URL`` set for the runner
+    and, through the environment, for its bots' processes)."""
+    monkeypatch.delenv("EXCHANGES_REDIS_URL", raising=False)
+    if request.param == "redis":
+        monkeypatch.setenv("EXCHANGES_REDIS_URL", request.getfixturevalue("redis_url"))
+    kind: str = request.param
+    return kind
