@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core import get_settings
 from exchanges.simulator import DEMO_API_KEY, DEMO_SECRET, Simulator
 
 from ..redis_server import RedisServer, find_redis_server, free_port
@@ -50,11 +51,12 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.fixture(params=["embedded", "redis"])
-def backend_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def backend_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``"embedded"`` (no URL) or ``"redis"`` (``EXCHANGES_REDIS_URL`` set for the runner
     and, through the environment, for its bots' processes)."""
     monkeypatch.delenv("EXCHANGES_REDIS_URL", raising=False)
     if request.param == "redis":
         monkeypatch.setenv("EXCHANGES_REDIS_URL", request.getfixturevalue("redis_url"))
-    kind: str = request.param
-    return kind
+    get_settings.cache_clear()  # the process-wide settings, read again
+    yield request.param
+    get_settings.cache_clear()
