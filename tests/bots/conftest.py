@@ -50,6 +50,15 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
+@pytest.fixture
+def redis_env(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``EXCHANGES_REDIS_URL`` set to the test's server (this process and its children)."""
+    monkeypatch.setenv("EXCHANGES_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield redis_url
+    get_settings.cache_clear()
+
+
 @pytest.fixture(params=["embedded", "redis"])
 def backend_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``"embedded"`` (no URL) or ``"redis"`` (``EXCHANGES_REDIS_URL`` set for the runner

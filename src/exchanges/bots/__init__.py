@@ -20,6 +20,7 @@ from exchanges.bots._values import (
     UnknownModelError,
 )
 from exchanges.bots._wire import SocketSpec
+from exchanges.bots._worker import Worker
 
 __all__ = [
     "EVERYONE",
@@ -39,4 +40,5 @@ __all__ = [
     "SocketSpec",
     "StateBackend",
     "UnknownModelError",
+    "Worker",
 ]

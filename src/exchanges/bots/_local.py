@@ -70,7 +70,7 @@ class LocalProcesses:
     ) -> None:
         self.models: dict[str, LocalModel] = {}
         self._data = data
-        self._restarts = restarts or Restarts()
+        self.restarts = restarts or Restarts()
         self._on_change = on_change or (lambda m: None)
         self._ctx = multiprocessing.get_context("spawn")
         self._dir: str | None = None
@@ -78,7 +78,7 @@ class LocalProcesses:
         self.closed = False
 
     def add(self, spec: ModelSpec) -> LocalModel:
-        r = self._restarts
+        r = self.restarts
         self.models[spec.name] = LocalModel(spec, FailureWindow(r.max_restarts, r.window))
         return self.models[spec.name]
 
@@ -127,7 +127,7 @@ class LocalProcesses:
                 return
             m.restarts += 1
             self._set(m, ModelState.RESTARTING)
-            r = self._restarts
+            r = self.restarts
             delay = backoff(m.failures.recent, r.initial, r.cap)
             log.warning("bots.restarting", model=spec.name, error=m.last_error, delay=delay)
             with contextlib.suppress(TimeoutError):

@@ -19,6 +19,7 @@ runner's ``name``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -37,7 +38,9 @@ from exchanges.bots._model import (
     check_args,
     check_model_class,
 )
-from exchanges.bots._redis import RedisBackend, RedisSpec
+from exchanges.bots._presence import RUNNERS, STATUS_KEPT_MS, Heartbeat, StatusBoard, status_line
+from exchanges.bots._redis import RedisBackend, RedisSpec, runner_key
+from exchanges.bots._remote import Remote, RemoteModel, spec_message
 from exchanges.bots._values import (
     EVERYONE,
     BotError,
@@ -47,6 +50,7 @@ from exchanges.bots._values import (
     dumps,
 )
 from exchanges.factory import ExchangeFactory, adapter_class
+from exchanges.sharing import Connection, connect
 
 log = get_logger(__name__)
 RUNNER = "runner"  # the sender name of messages the runner sends
@@ -82,6 +86,7 @@ class BotRunner:
         stop_grace: float = 10.0,
         start_timeout: float = 120.0,
         name: str | None = None,
+        heartbeat: float = 5.0,
         **options: Any,
     ) -> None:
         adapter_class(venue)  # an unknown venue fails here, not in a child
@@ -93,8 +98,11 @@ class BotRunner:
         self.name = name or f"{self.host}-{os.getpid()}"
         self.redis_url = get_settings().redis_url
         data = RedisSpec(self.redis_url, self.name) if self.redis_url else None
-        self._local = LocalProcesses(data=data, restarts=self.restarts)
-        self._models: dict[str, LocalModel] = {}
+        self._local = LocalProcesses(data=data, restarts=self.restarts, on_change=self._changed)
+        self._remote = Remote(self.name, self.restarts)
+        self.heartbeat = heartbeat
+        self._presence: tuple[Connection, Heartbeat, StatusBoard] | None = None
+        self._models: dict[str, LocalModel | RemoteModel] = {}
         self._backend: StateBackend | None = None if self.redis_url else MemoryBackend()
         self._registered: set[str] = set()
         self._factory: ExchangeFactory | None = None
@@ -114,10 +122,15 @@ class BotRunner:
         account: Any = _SAME,
         endpoint: Any = _SAME,
         name: str | None = None,
+        on: str | None = None,
         **options: Any,
     ) -> str:
         """Add a model trading ``symbol``; its name (``name``, default the symbol). On
-        another ``venue``, ``endpoint`` defaults to none and ``account`` to the runner's."""
+        another ``venue``, ``endpoint`` defaults to none and ``account`` to the runner's.
+        ``on="w1"``: run it on the worker named ``w1`` (``exchanges bots worker``, same
+        ``EXCHANGES_REDIS_URL``) instead of in a child of this process."""
+        if on is not None and not self.redis_url:
+            raise ModelDefinitionError(f"on: {on!r}: workers need EXCHANGES_REDIS_URL set")
         check_model_class(model, Bot)
         if not isinstance(symbol, str) or not symbol:
             raise ModelDefinitionError("symbol: a non-empty string such as 'BTC/USDT'")
@@ -139,10 +152,14 @@ class BotRunner:
             args=check_args(args),
             options={**(self._options if same else {}), **options},
         )
-        self._models[name] = self._local.add(spec)
+        if on is None:
+            self._models[name] = self._local.add(spec)
+        else:
+            spec_message(spec, self.restarts, self.stop_grace)  # JSON, or refused here
+            self._models[name] = self._remote.models[name] = RemoteModel(spec, on)
         return name
 
-    def _model(self, which: str) -> LocalModel:
+    def _model(self, which: str) -> LocalModel | RemoteModel:
         if which in self._models:
             return self._models[which]
         found = [m for m in self._models.values() if m.spec.symbol == which]
@@ -162,7 +179,7 @@ class BotRunner:
                 venue=m.spec.venue,
                 account=m.spec.account,
                 pid=m.pid,
-                host=self.host,
+                host=(m.host or "?") if isinstance(m, RemoteModel) else self.host,
                 state=m.state,
                 restarts=m.restarts,
                 last_error=m.last_error,
@@ -180,6 +197,30 @@ class BotRunner:
 
     async def _open(self) -> None:
         await self._local.open(await self._store())
+        if self.redis_url and self._presence is None:
+            conn = await connect(self.redis_url)
+            beat = Heartbeat(
+                conn, runner_key(self.name, "alive"), f"runner {self.name!r}", self.heartbeat,
+                tick=self._remote.check_workers,
+            )  # fmt: skip
+            try:
+                await beat.take()
+            except BaseException:
+                await conn.release()
+                raise
+            await conn.client.sadd(RUNNERS, self.name)
+            self._presence = (conn, beat, StatusBoard(conn, self.name))
+            await self._remote.open(conn)
+            for m in self._local.models.values():
+                self._changed(m)
+
+    def _changed(self, m: LocalModel) -> None:
+        if self._presence is not None:
+            line = status_line(
+                self.name, m.spec, host=self.host, pid=m.pid, state=m.state.value,
+                restarts=m.restarts, last_error=m.last_error,
+            )  # fmt: skip
+            self._presence[2].mark(line)
 
     async def start_models(self, *which: str) -> None:
         """Start the models named (by name or symbol), or every one not started yet; return
@@ -191,7 +232,10 @@ class BotRunner:
         for name in self._models:  # every one: a message may be sent to one not started
             await self._named(name)
         for m in chosen:
-            self._local.start(m)
+            if isinstance(m, RemoteModel):
+                await self._remote.start(m, self.stop_grace)
+            else:
+                self._local.start(m)
         waits = [asyncio.create_task(m.settled.wait()) for m in chosen]
         try:
             async with asyncio.timeout(self.start_timeout):
@@ -208,7 +252,17 @@ class BotRunner:
         ``grace`` seconds (default ``stop_grace``), SIGKILL for what is left; then the
         socket and the runner's own adapters close. Idempotent."""
         self._stopping.set()
-        await self._local.close(self.stop_grace if grace is None else grace)
+        grace = self.stop_grace if grace is None else grace
+        await asyncio.gather(self._local.close(grace), self._remote.stop(grace))
+        if self._presence is not None:
+            conn, beat, board = self._presence
+            self._presence = None
+            await self._remote.close()
+            await board.close()
+            with contextlib.suppress(*conn.errors):
+                await conn.client.pexpire(runner_key(self.name, "status"), STATUS_KEPT_MS)
+            await beat.release()
+            await conn.release()
         if self._factory is not None:
             await self._factory.close_all()
             self._factory = None
@@ -234,7 +288,12 @@ class BotRunner:
             await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
             if starting.done():
                 starting.result()  # a start that failed raises here
-                tasks = [m.task for m in self._models.values() if m.task is not None]
+                tasks: list[asyncio.Future[Any]] = [
+                    m.task for m in self._local.models.values() if m.task is not None
+                ]
+                ends = [asyncio.create_task(m.ended.wait()) for m in self._remote.models.values()]
+                watch.update(ends)  # ours to cancel (the supervisors' tasks are not)
+                tasks += ends
                 if tasks:
                     watch.add(asyncio.create_task(asyncio.wait(tasks)))  # every model ended
                     await asyncio.wait(watch - {starting}, return_when=asyncio.FIRST_COMPLETED)
