@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m exchanges.cli.demo
+	$(BIN)/python -m exchanges.cli.demo --bots
 
 test: lint typecheck redis-server unit
 

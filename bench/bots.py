@@ -9,21 +9,30 @@ Against the bundled simulator (keyless public bots, loopback), in one run:
 * messages: one bot ``send()``s to another every 2 ms; time from send to receipt;
 * memory: RSS of each bot process (``/proc/<pid>/status``) and of the runner.
 
+The latency rows again with ``EXCHANGES_REDIS_URL`` set (state in Redis hashes, messages
+in Redis Streams): against ``--redis-url``, or a throwaway ``redis-server`` this script
+starts on a free loopback port (``--no-redis`` to skip).
+
 Run (the models are defined in this file: a script's classes import in spawned children):
 
-    .venv/bin/python bench/bots.py [--counts 1 4 16] [--samples 2000]
+    .venv/bin/python bench/bots.py [--counts 1 4 16] [--samples 2000] [--redis-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import shutil
+import socket
 import statistics
+import subprocess
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from core import Settings, configure_logging
+from core import Settings, configure_logging, get_settings
 from exchanges.bots import Bot, BotRunner
 from exchanges.simulator import Simulator
 
@@ -150,19 +159,56 @@ async def latency(sim: Simulator, samples: int) -> None:
     print("  (1) the runner writes, then messages the bot, which reads its state on receipt")
 
 
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server (no persistence) on a free loopback port: its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is missing: install it, pass --redis-url or --no-redis")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 - our argv
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("redis-server did not start")
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--no-redis", action="store_true")
     args = parser.parse_args()
     configure_logging(Settings(log_level="WARNING"))
     os.environ["EXCHANGES_LOG_LEVEL"] = "WARNING"  # the bots' processes read it
+    os.environ.pop("EXCHANGES_REDIS_URL", None)
+    get_settings.cache_clear()
     async with Simulator(seed=1, rate=5.0, symbols=["BTC/USDT", "ETH/USDT"]) as sim:
         print(f"start-up (spawn, {os.cpu_count()} cores):")
         for count in args.counts:
             await startup(sim, count)
-        print(f"latency ({args.samples} samples each):")
+        print(f"latency, embedded ({args.samples} samples each):")
         await latency(sim, args.samples)
+        if args.no_redis:
+            return
+        with contextlib.ExitStack() as stack:
+            url = args.redis_url or stack.enter_context(redis_server())
+            os.environ["EXCHANGES_REDIS_URL"] = url  # the runner and its bots' processes
+            get_settings.cache_clear()
+            print(f"latency, Redis ({args.samples} samples each):")
+            await latency(sim, args.samples)
 
 
 if __name__ == "__main__":

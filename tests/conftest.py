@@ -17,6 +17,7 @@ import pytest
 import trustme
 
 from .fakevenue import FakeVenue, start_fake_venue
+from .redis_server import RedisServer, find_redis_server, free_port
 
 #: what asyncio reports for an exception no one read: a task or future finalized with it
 #: unread, and a task still running when its loop closed that then raised
@@ -70,3 +71,27 @@ async def fake_venue(ca: trustme.CA) -> AsyncIterator[FakeVenue]:
         yield venue
     finally:
         await close()
+
+
+# ------------------------------------------------------------------ a real redis-server
+# one per session, for tests/sharing and tests/bots alike (tests/redis_server.py)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """The session's server: started once, on a free loopback port; stopped at the end. A
+    missing ``redis-server`` fails the tests that use it (``tests/redis_server.py``)."""
+    server = RedisServer(find_redis_server(), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """Its URL for one test: running (started again if a test killed it) and empty."""
+    redis_server.start()  # a previous test may have killed it
+    redis_server.flushdb()
+    return redis_server.url

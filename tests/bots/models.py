@@ -31,6 +31,7 @@ class Listener(Bot):
     """Acts on messages: ``read`` copies state key ``ping`` to ``seen``; ``stop`` returns."""
 
     async def main(self, args: dict[str, Any]) -> None:
+        await self.update_state("sharing", self.exchange.sharing.mode)  # "redis" with a URL
         await self.update_state("pid", os.getpid())
         async for message in self.messages():
             await self.update_state("got", [message.sender, message.body])
@@ -50,6 +51,7 @@ class Teller(Bot):
     """Tells ``args["to"]`` to stop once the runner writes ``go``, then idles."""
 
     async def main(self, args: dict[str, Any]) -> None:
+        await self.update_state("sharing", self.exchange.sharing.mode)
         await self.update_state("pid", os.getpid())
         async for message in self.messages():
             if message.body == "go":

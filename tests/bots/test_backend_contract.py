@@ -1,6 +1,7 @@
-"""One contract for every state backend: the runner's in-memory store, and the same store
-as a bot process sees it through the runner's socket. (A Redis backend joins the
-parametrisation with a fixture that starts a server.)"""
+"""One contract for every state backend: the runner's in-memory store, the same store as a
+bot process sees it through the runner's socket, and Redis (a real ``redis-server``:
+missing, these tests fail unless ``EXCHANGES_TEST_ALLOW_NO_REDIS=1``). The Redis backend's
+own promises (a restarted reader loses nothing, trimmed messages are counted) follow."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core import ConfigurationError
 from exchanges.bots import MemoryBackend, NotJsonError, SocketSpec, StateBackend, UnknownModelError
+from exchanges.bots._redis import RedisBackend, RedisSpec
 from exchanges.bots._wire import StateServer
 
 
@@ -22,10 +25,25 @@ class _NoControl:
     def failed(self, name: str, pid: int, error: str) -> None: ...
 
 
-@pytest.fixture(params=["memory", "socket"])
+MODELS = (("a", "BTC/USDT"), ("b", "ETH/USDT"), ("c", "ETH/USDT"))
+
+
+@pytest.fixture(params=["memory", "socket", "redis"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[StateBackend]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        runner = await RedisBackend.open(url, "contract")  # the runner registers...
+        for name, symbol in MODELS:
+            await runner.register(name, symbol)
+        await runner.close()
+        bot = await RedisSpec(url, "contract").connect("a")  # ...a bot's process uses it
+        try:
+            yield bot
+        finally:
+            await bot.close()
+        return
     memory = MemoryBackend()
-    for name, symbol in (("a", "BTC/USDT"), ("b", "ETH/USDT"), ("c", "ETH/USDT")):
+    for name, symbol in MODELS:
         await memory.register(name, symbol)
     if request.param == "memory":
         yield memory
@@ -108,3 +126,51 @@ async def test_a_cancelled_receive_loses_no_message(backend: StateBackend) -> No
     await backend.publish("b", "a", "kept")
     async with asyncio.timeout(5):
         assert (await backend.receive("a")).body == "kept"
+
+
+async def test_redis_a_restarted_reader_gets_what_was_sent_while_it_was_down(
+    redis_url: str,
+) -> None:
+    runner = await RedisBackend.open(redis_url, "restart")
+    await runner.register("a", "BTC/USDT")
+    try:
+        first = await RedisSpec(redis_url, "restart").connect("a")
+        await runner.publish("runner", "a", 1)
+        await runner.publish("runner", "a", 2)
+        assert (await first.receive("a")).body == 1
+        await first.close()  # the bot's process ends; 2 was never taken
+        await runner.publish("runner", "a", 3)  # sent while it is down
+        second = await RedisSpec(redis_url, "restart").connect("a")
+        try:
+            async with asyncio.timeout(5):
+                assert [(await second.receive("a")).body for _ in range(2)] == [2, 3]
+            assert second.lost["a"] == 0
+        finally:
+            await second.close()
+    finally:
+        await runner.close()
+
+
+async def test_redis_messages_trimmed_before_they_were_read_are_counted(
+    redis_url: str,
+) -> None:
+    runner = await RedisBackend.open(redis_url, "trim", maxlen=10)
+    await runner.register("a", "BTC/USDT")
+    try:
+        for n in range(500):  # MAXLEN ~ 10 trims whole nodes (100 entries each) at a time
+            await runner.publish("runner", "a", n)
+        bot = await RedisSpec(redis_url, "trim", maxlen=10).connect("a")
+        try:
+            async with asyncio.timeout(5):
+                first = (await bot.receive("a")).body
+            assert first > 0
+            assert bot.lost["a"] == first  # messages 0 .. first-1: gone, and counted
+        finally:
+            await bot.close()
+    finally:
+        await runner.close()
+
+
+async def test_redis_unreachable_is_a_clear_error() -> None:
+    with pytest.raises(ConfigurationError, match="unreachable"):
+        await RedisSpec("redis://127.0.0.1:1/0", "x").connect("a")

@@ -53,3 +53,22 @@ async def test_a_model_that_does_not_import_is_one_line(sim: Simulator) -> None:
         _, err = await process.communicate()
     assert process.returncode == 1
     assert err.decode().strip() == "error: model: 'tests.bots.models' has no 'Nope'"
+
+
+async def test_the_demo_s_bots_part_shows_one_bot_stopping_the_other() -> None:
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT / "src")}
+    env.pop("EXCHANGES_REDIS_URL", None)  # no Redis needed
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "exchanges.cli.demo", "--bots", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
+    last = text[text.index("every bot process gone") :]
+    assert "got 'stop' from referee" in last
+    assert "sent 'stop' to watcher" in last
+    assert last.count("stopped") == 2
+    assert "no process left" in text
+    assert b"Traceback" not in err

@@ -1,5 +1,5 @@
 """BotRunner with real bot processes (spawn) against the simulator: state both ways,
-messages between bots, stop() leaving no process behind."""
+messages between bots, stop() leaving no process behind; embedded and with Redis."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from .models import Listener, Recorder, Teller
 
 
 async def test_two_bots_share_state_with_the_runner_and_message_each_other(
-    sim: Simulator, capfd: pytest.CaptureFixture[str]
+    sim: Simulator, capfd: pytest.CaptureFixture[str], backend_kind: str
 ) -> None:
     runner = BotRunner("binance", endpoint=sim.endpoint)  # keyless: public bots
+    assert (runner.redis_url is not None) is (backend_kind == "redis")
     runner.append_model(Listener, "BTC/USDT")
     runner.append_model(Teller, "ETH/USDT", args={"to": "BTC/USDT"})
     async with runner:
@@ -26,8 +27,10 @@ async def test_two_bots_share_state_with_the_runner_and_message_each_other(
         assert all(s.state is ModelState.RUNNING for s in runner.status())
         # state written by each bot is read by the runner; each in its own process
         for symbol in pids:
-            state = await until(lambda s=symbol: runner.get_model_state(s))
+            state = await until(lambda s=symbol: _key(runner, s, "pid"))
             assert state["pid"] == pids[symbol]
+            # with a URL, each bot's adapter shares the host's budget through Redis
+            assert state["sharing"] == ("redis" if backend_kind == "redis" else "local")
         assert len({os.getpid(), *pids.values()}) == 3
         # the runner writes, the bot reads (told to by a message from the runner)
         await runner.write_value("BTC/USDT", "ping", {"n": 42})

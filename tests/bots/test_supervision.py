@@ -19,7 +19,7 @@ def _status(runner: BotRunner, name: str) -> ModelStatus:
     return next(s for s in runner.status() if s.name == name)
 
 
-async def test_a_killed_bot_restarts_with_its_state(sim: Simulator) -> None:
+async def test_a_killed_bot_restarts_with_its_state(sim: Simulator, backend_kind: str) -> None:
     runner = BotRunner("binance", endpoint=sim.endpoint, backoff_initial=0.05)
     runner.append_model(Crasher, "BTC/USDT", args={"fail": 0})
     async with runner:

@@ -9,39 +9,38 @@ messages, restarts the ones that fail, and stops them all.
         await runner.start_models()
         print(await runner.get_model_state("BTC/USDT"))
 
-Embedded (this module): bots are ``spawn`` children of the runner; their state and
-messages live in the runner (:class:`~exchanges.bots._backend.MemoryBackend`), reached over
-a Unix socket in a private temporary directory (:mod:`exchanges.bots._wire`).
+Bots are ``spawn`` children of the runner (:mod:`exchanges.bots._local`). Embedded, their
+state and messages live in the runner (:class:`~exchanges.bots._backend.MemoryBackend`),
+reached over a Unix socket in a private temporary directory (:mod:`exchanges.bots._wire`);
+with ``EXCHANGES_REDIS_URL`` set, in Redis (:mod:`exchanges.bots._redis`), under the
+runner's ``name``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
-import shutil
 import signal
 import socket
-import tempfile
 import threading
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from core import get_logger
-from exchanges.bots import _child
+from core import get_logger, get_settings
 from exchanges.bots._account import account_state
-from exchanges.bots._backend import MemoryBackend
+from exchanges.bots._backend import MemoryBackend, StateBackend
 from exchanges.bots._bot import Bot
+from exchanges.bots._local import LocalModel, LocalProcesses, Restarts
 from exchanges.bots._model import (
     ModelSpec,
-    ModelState,
     ModelStatus,
     check_args,
     check_model_class,
 )
-from exchanges.bots._supervise import FailureWindow, backoff, describe_exit, sigint_ignored
+from exchanges.bots._presence import RUNNERS, STATUS_KEPT_MS, Heartbeat, StatusBoard, status_line
+from exchanges.bots._redis import RedisBackend, RedisSpec, runner_key
+from exchanges.bots._remote import Remote, RemoteModel, spec_message
 from exchanges.bots._values import (
     EVERYONE,
     BotError,
@@ -50,30 +49,12 @@ from exchanges.bots._values import (
     check_key,
     dumps,
 )
-from exchanges.bots._wire import SocketSpec, StateServer
 from exchanges.factory import ExchangeFactory, adapter_class
+from exchanges.sharing import Connection, connect
 
 log = get_logger(__name__)
 RUNNER = "runner"  # the sender name of messages the runner sends
 _SAME: Any = object()  # append_model: "as the runner"
-
-
-@dataclass(slots=True)
-class _Model:
-    spec: ModelSpec
-    failures: FailureWindow
-    state: ModelState = ModelState.STOPPED
-    process: multiprocessing.process.BaseProcess | None = None
-    restarts: int = 0
-    last_error: str | None = None
-    reported: str | None = None  # the error the process said it failed with
-    task: asyncio.Task[None] | None = None
-    settled: asyncio.Event = field(default_factory=asyncio.Event)  # ready once, or ended
-
-    @property
-    def pid(self) -> int | None:
-        alive = self.process is not None and self.process.exitcode is None
-        return self.process.pid if alive and self.process is not None else None
 
 
 class BotRunner:
@@ -86,6 +67,10 @@ class BotRunner:
     state kept; more than ``max_restarts`` failures within ``restart_window`` seconds and
     the model is ``failed``, the others running on. ``stop()`` gives the bots
     ``stop_grace`` seconds to end (``main`` cancelled, adapter closed), then kills them.
+
+    With ``EXCHANGES_REDIS_URL`` set (when the runner is made), state and messages live
+    in Redis under ``name`` (default ``<host>-<pid>``: give a fixed one for the state to
+    outlive the runner).
     """
 
     def __init__(
@@ -100,23 +85,28 @@ class BotRunner:
         backoff_max: float = 10.0,
         stop_grace: float = 10.0,
         start_timeout: float = 120.0,
+        name: str | None = None,
+        heartbeat: float = 5.0,
         **options: Any,
     ) -> None:
         adapter_class(venue)  # an unknown venue fails here, not in a child
         self.venue, self.account, self.endpoint = venue.lower(), account, endpoint
         self._options = options
-        self._max_restarts, self._restart_window = max_restarts, restart_window
-        self._backoff = (backoff_initial, backoff_max)
+        self.restarts = Restarts(max_restarts, restart_window, backoff_initial, backoff_max)
         self.stop_grace, self.start_timeout = stop_grace, start_timeout
-        self._models: dict[str, _Model] = {}
-        self._backend = MemoryBackend()
+        self.host = socket.gethostname()
+        self.name = name or f"{self.host}-{os.getpid()}"
+        self.redis_url = get_settings().redis_url
+        data = RedisSpec(self.redis_url, self.name) if self.redis_url else None
+        self._local = LocalProcesses(data=data, restarts=self.restarts, on_change=self._changed)
+        self._remote = Remote(self.name, self.restarts)
+        self.heartbeat = heartbeat
+        self._presence: tuple[Connection, Heartbeat, StatusBoard] | None = None
+        self._models: dict[str, LocalModel | RemoteModel] = {}
+        self._backend: StateBackend | None = None if self.redis_url else MemoryBackend()
         self._registered: set[str] = set()
-        self._ctx = multiprocessing.get_context("spawn")
-        self._dir: str | None = None
-        self._server: StateServer | None = None
         self._factory: ExchangeFactory | None = None
         self._stopping = asyncio.Event()
-        self.host = socket.gethostname()
 
     def __repr__(self) -> str:
         return f"<BotRunner {self.venue} models={len(self._models)}>"
@@ -132,10 +122,15 @@ class BotRunner:
         account: Any = _SAME,
         endpoint: Any = _SAME,
         name: str | None = None,
+        on: str | None = None,
         **options: Any,
     ) -> str:
         """Add a model trading ``symbol``; its name (``name``, default the symbol). On
-        another ``venue``, ``endpoint`` defaults to none and ``account`` to the runner's."""
+        another ``venue``, ``endpoint`` defaults to none and ``account`` to the runner's.
+        ``on="w1"``: run it on the worker named ``w1`` (``exchanges bots worker``, same
+        ``EXCHANGES_REDIS_URL``) instead of in a child of this process."""
+        if on is not None and not self.redis_url:
+            raise ModelDefinitionError(f"on: {on!r}: workers need EXCHANGES_REDIS_URL set")
         check_model_class(model, Bot)
         if not isinstance(symbol, str) or not symbol:
             raise ModelDefinitionError("symbol: a non-empty string such as 'BTC/USDT'")
@@ -157,10 +152,14 @@ class BotRunner:
             args=check_args(args),
             options={**(self._options if same else {}), **options},
         )
-        self._models[name] = _Model(spec, FailureWindow(self._max_restarts, self._restart_window))
+        if on is None:
+            self._models[name] = self._local.add(spec)
+        else:
+            spec_message(spec, self.restarts, self.stop_grace)  # JSON, or refused here
+            self._models[name] = self._remote.models[name] = RemoteModel(spec, on)
         return name
 
-    def _model(self, which: str) -> _Model:
+    def _model(self, which: str) -> LocalModel | RemoteModel:
         if which in self._models:
             return self._models[which]
         found = [m for m in self._models.values() if m.spec.symbol == which]
@@ -180,7 +179,7 @@ class BotRunner:
                 venue=m.spec.venue,
                 account=m.spec.account,
                 pid=m.pid,
-                host=self.host,
+                host=(m.host or "?") if isinstance(m, RemoteModel) else self.host,
                 state=m.state,
                 restarts=m.restarts,
                 last_error=m.last_error,
@@ -189,12 +188,39 @@ class BotRunner:
         ]
 
     # ------------------------------------------------------------------ lifecycle
+    async def _store(self) -> StateBackend:
+        """The backend (Redis: opened in this loop on first use)."""
+        if self._backend is None:
+            assert self.redis_url is not None
+            self._backend = await RedisBackend.open(self.redis_url, self.name)
+        return self._backend
+
     async def _open(self) -> None:
-        if self._server is not None:
-            return
-        self._dir = tempfile.mkdtemp(prefix="exchanges-bots-")  # 0700: this user only
-        self._server = StateServer(os.path.join(self._dir, "runner.sock"), self._backend, self)
-        await self._server.start()
+        await self._local.open(await self._store())
+        if self.redis_url and self._presence is None:
+            conn = await connect(self.redis_url)
+            beat = Heartbeat(
+                conn, runner_key(self.name, "alive"), f"runner {self.name!r}", self.heartbeat,
+                tick=self._remote.check_workers,
+            )  # fmt: skip
+            try:
+                await beat.take()
+            except BaseException:
+                await conn.release()
+                raise
+            await conn.client.sadd(RUNNERS, self.name)
+            self._presence = (conn, beat, StatusBoard(conn, self.name))
+            await self._remote.open(conn)
+            for m in self._local.models.values():
+                self._changed(m)
+
+    def _changed(self, m: LocalModel) -> None:
+        if self._presence is not None:
+            line = status_line(
+                self.name, m.spec, host=self.host, pid=m.pid, state=m.state.value,
+                restarts=m.restarts, last_error=m.last_error,
+            )  # fmt: skip
+            self._presence[2].mark(line)
 
     async def start_models(self, *which: str) -> None:
         """Start the models named (by name or symbol), or every one not started yet; return
@@ -206,10 +232,10 @@ class BotRunner:
         for name in self._models:  # every one: a message may be sent to one not started
             await self._named(name)
         for m in chosen:
-            if m.task is None or m.task.done():
-                m.settled.clear()
-                m.state = ModelState.STARTING
-                m.task = asyncio.create_task(self._supervise(m), name=f"bot {m.spec.name}")
+            if isinstance(m, RemoteModel):
+                await self._remote.start(m, self.stop_grace)
+            else:
+                self._local.start(m)
         waits = [asyncio.create_task(m.settled.wait()) for m in chosen]
         try:
             async with asyncio.timeout(self.start_timeout):
@@ -221,84 +247,29 @@ class BotRunner:
             for w in waits:
                 w.cancel()
 
-    async def _supervise(self, m: _Model) -> None:
-        assert self._server is not None
-        spec, path = m.spec, self._server.path
-        while not self._stopping.is_set():
-            m.reported = None
-            process = self._ctx.Process(
-                target=_child.run, args=(spec, SocketSpec(path), path), name=f"bot {spec.name}"
-            )
-            process.daemon = True  # also ended by multiprocessing's exit handler
-            with sigint_ignored():
-                process.start()
-            m.process = process
-            code = await _exited(process)
-            m.settled.set()
-            if self._stopping.is_set() or code == 0:
-                break
-            m.last_error = m.reported or describe_exit(code)
-            if not m.failures.record():
-                m.state = ModelState.FAILED
-                log.error("bots.model_failed_for_good", model=spec.name, error=m.last_error)
-                return
-            m.state = ModelState.RESTARTING
-            m.restarts += 1
-            delay = backoff(m.failures.recent, *self._backoff)
-            log.warning("bots.restarting", model=spec.name, error=m.last_error, delay=delay)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):  # the backoff, cut short by stop()
-                    await self._stopping.wait()
-        m.state = ModelState.STOPPED
-
-    # Control (called by the socket server for the model's current process)
-    def _current(self, name: str, pid: int) -> _Model | None:
-        m = self._models.get(name)
-        return m if m is not None and m.process is not None and m.process.pid == pid else None
-
-    def hello(self, name: str, pid: int) -> None:
-        return None
-
-    def ready(self, name: str, pid: int) -> None:
-        m = self._current(name, pid)
-        if m is not None and not self._stopping.is_set():
-            m.state = ModelState.RUNNING
-            m.settled.set()
-
-    def failed(self, name: str, pid: int, error: str) -> None:
-        m = self._current(name, pid)
-        if m is not None:
-            m.reported = error
-
     async def stop(self, grace: float | None = None) -> None:
         """Stop every bot: SIGTERM (``main`` cancelled, adapter closed), then, after
         ``grace`` seconds (default ``stop_grace``), SIGKILL for what is left; then the
         socket and the runner's own adapters close. Idempotent."""
         self._stopping.set()
         grace = self.stop_grace if grace is None else grace
-        tasks = [m.task for m in self._models.values() if m.task is not None]
-        for m in self._models.values():
-            if m.process is not None and m.process.exitcode is None:
-                m.process.terminate()
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace)
-            if late:
-                for m in self._models.values():
-                    if m.process is not None and m.process.exitcode is None:
-                        log.warning("bots.killed", model=m.spec.name, pid=m.process.pid)
-                        m.process.kill()
-                await asyncio.wait(late, timeout=5.0)
-        for m in self._models.values():
-            if m.process is not None:
-                m.process.join(timeout=0)
-        if self._server is not None:
-            await self._server.close()
+        await asyncio.gather(self._local.close(grace), self._remote.stop(grace))
+        if self._presence is not None:
+            conn, beat, board = self._presence
+            self._presence = None
+            await self._remote.close()
+            await board.close()
+            with contextlib.suppress(*conn.errors):
+                await conn.client.pexpire(runner_key(self.name, "status"), STATUS_KEPT_MS)
+            await beat.release()
+            await conn.release()
         if self._factory is not None:
             await self._factory.close_all()
             self._factory = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        if self._backend is not None:
+            await self._backend.close()
+            if self.redis_url:
+                self._backend = None
 
     async def run(self, *which: str) -> None:
         """Start the models (as :meth:`start_models`), run until SIGINT or SIGTERM reaches
@@ -317,7 +288,12 @@ class BotRunner:
             await asyncio.wait(watch, return_when=asyncio.FIRST_COMPLETED)
             if starting.done():
                 starting.result()  # a start that failed raises here
-                tasks = [m.task for m in self._models.values() if m.task is not None]
+                tasks: list[asyncio.Future[Any]] = [
+                    m.task for m in self._local.models.values() if m.task is not None
+                ]
+                ends = [asyncio.create_task(m.ended.wait()) for m in self._remote.models.values()]
+                watch.update(ends)  # ours to cancel (the supervisors' tasks are not)
+                tasks += ends
                 if tasks:
                     watch.add(asyncio.create_task(asyncio.wait(tasks)))  # every model ended
                     await asyncio.wait(watch - {starting}, return_when=asyncio.FIRST_COMPLETED)
@@ -344,19 +320,19 @@ class BotRunner:
         """The model's name, known to the backend (append_model cannot await)."""
         name = self._model(which).spec.name
         if name not in self._registered:
-            await self._backend.register(name, self._models[name].spec.symbol)
+            await (await self._store()).register(name, self._models[name].spec.symbol)
             self._registered.add(name)
         return name
 
     async def get_model_state(self, which: str) -> dict[str, Any]:
         """The state of a model (by name or symbol)."""
-        return await self._backend.get_state(await self._named(which))
+        return await (await self._store()).get_state(await self._named(which))
 
     async def get_full_state(self, which: str) -> dict[str, Any]:
         """``{"model": its state, "account": balances of its base and quote}`` (``{}``
         without keys), read by the runner's own adapter."""
         m = self._models[await self._named(which)]
-        model = await self._backend.get_state(m.spec.name)
+        model = await (await self._store()).get_state(m.spec.name)
         if m.spec.account is None:
             return {"model": model, "account": {}}
         self._factory = self._factory or ExchangeFactory()
@@ -369,33 +345,14 @@ class BotRunner:
         """Set ``key`` in a model's state (JSON: refused here otherwise)."""
         check_key(key)
         dumps(value, what=f"state key {key!r}")
-        await self._backend.update_state(await self._named(which), key, value)
+        await (await self._store()).update_state(await self._named(which), key, value)
 
     async def remove_key(self, which: str, key: str) -> None:
-        await self._backend.remove_key(await self._named(which), check_key(key))
+        await (await self._store()).remove_key(await self._named(which), check_key(key))
 
     async def send(self, to: str, message: Any) -> list[str]:
         """Send ``message`` (JSON) to a model by name or symbol, or to all (``"*"``)."""
         dumps(message, what=f"message to {to!r}")
         for name in self._models:
             await self._named(name)
-        return await self._backend.publish(RUNNER, to, message)
-
-
-async def _exited(process: multiprocessing.process.BaseProcess) -> int | None:
-    """Wait (without a thread) for ``process`` to end; its exit code."""
-    loop = asyncio.get_running_loop()
-    ended: asyncio.Future[None] = loop.create_future()
-    sentinel = process.sentinel
-
-    def readable() -> None:
-        if not ended.done():
-            ended.set_result(None)
-
-    loop.add_reader(sentinel, readable)
-    try:
-        await ended
-    finally:
-        loop.remove_reader(sentinel)
-    process.join()
-    return process.exitcode
+        return await (await self._store()).publish(RUNNER, to, message)

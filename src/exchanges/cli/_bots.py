@@ -1,4 +1,6 @@
-"""``exchanges bots run module:Class SYMBOL...``: run bots with a live table of them."""
+"""``exchanges bots run module:Class SYMBOL...``: run bots with a live table of them;
+``exchanges bots worker``: run models assigned by runners (Redis); ``exchanges bots status``:
+every model of every runner and worker on the same Redis."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from core import ExchangeError
+from core import ExchangeError, get_settings
 from exchanges.bots import BotRunner
+from exchanges.bots._presence import read_all
+from exchanges.bots._worker import Worker
 from exchanges.cli._common import Endpoint, PublicAccount
 from exchanges.cli._errors import fail, stop
 from exchanges.cli._help import APP_SETTINGS, Command, Group
+from exchanges.sharing import connect
 
 bots_app = typer.Typer(
     help="Run bots: each model in a process of its own.", cls=Group, **APP_SETTINGS
@@ -108,3 +113,57 @@ def run(
     if not console.is_terminal:
         console.print()  # the table's last line has no newline off a terminal
     console.print(f"stopped {len(states)} bots: " + ", ".join(sorted(set(states))))
+
+
+@bots_app.command("worker", cls=Command)
+def worker(
+    name: Annotated[
+        str | None, typer.Option("--name", help="This worker's name (default: the host name).")
+    ] = None,
+    heartbeat: Annotated[
+        float, typer.Option("--heartbeat", help="Heartbeat TTL, seconds.", min=0.3)
+    ] = 5.0,
+) -> None:
+    """Run the models runners assign to this worker (append_model(..., on=NAME)), each in
+    its own process, until Ctrl-C or SIGTERM. Needs EXCHANGES_REDIS_URL."""
+    os.environ.setdefault("EXCHANGES_LOG_LEVEL", "WARNING")
+    try:
+        w = Worker(name, heartbeat=heartbeat)
+        Console(stderr=True).print(f"worker {w.name!r} on {w.host}: waiting for models")
+        asyncio.run(w.run())
+    except ExchangeError as exc:
+        raise fail(exc) from None
+
+
+async def _status_lines(url: str) -> list[dict[str, Any]]:
+    conn = await connect(url)
+    try:
+        return await read_all(conn)
+    finally:
+        await conn.release()
+
+
+@bots_app.command("status", cls=Command)
+def status() -> None:
+    """Every model of every runner and worker sharing EXCHANGES_REDIS_URL."""
+    url = get_settings().redis_url
+    if not url:
+        raise stop("bots status: set EXCHANGES_REDIS_URL (the runners' Redis)")
+    try:
+        lines = asyncio.run(_status_lines(url))
+    except ExchangeError as exc:
+        raise fail(exc) from None
+    table = Table(
+        "runner", "model", "symbol", "host", "worker", "pid", "state", "restarts", "error"
+    )
+    for line in lines:
+        runner = line["runner"] + ("" if line["runner_alive"] else " (gone)")
+        worker = line.get("worker") or "-"
+        if line.get("worker") and not line.get("worker_alive"):
+            worker += " (gone)"
+        table.add_row(
+            runner, line["name"], line["symbol"], line["host"], worker,
+            str(line["pid"] or "-"), line["state"], str(line["restarts"]),
+            line["last_error"] or "",
+        )  # fmt: skip
+    Console().print(table if lines else "no bots")

@@ -8,13 +8,17 @@ live trades, books and candles through the supervisor in a live view while it dr
 WebSocket connection on purpose (the streams reconnect and backfill), places an order that
 rests and cancels it, places one that fills and sees the fill on the private stream,
 shows balances, shows an order refused before sending, and closes everything. Bounded in
-time; Ctrl-C stops it cleanly.
+time; Ctrl-C stops it cleanly. With ``--bots``, the second part (``make demo`` runs both): two
+bots in processes of their own, one stopping the other with a message
+(:mod:`exchanges.cli._demo_bots`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -282,6 +286,13 @@ def main() -> None:
     # the demo's own tables are the output (its live view shows the streams' states); the
     # library logs errors only
     configure_logging(Settings(log_level="ERROR"))
+    if "--bots" in sys.argv[1:]:  # the second part: two bots in processes of their own
+        from exchanges.cli._demo_bots import run_bots
+
+        os.environ.setdefault("EXCHANGES_LOG_LEVEL", "ERROR")  # the bots' processes read it
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_bots(console))
+        return
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
 
