@@ -38,8 +38,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
+# Three workers on two cores: most tests wait on sockets and processes, not on the CPU
+# (the whole suite: about 3 minutes instead of 9 in one process).
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3
 
 bench: $(STAMP)
 	$(BIN)/python bench/number_types.py

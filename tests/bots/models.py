@@ -35,9 +35,10 @@ class Listener(Bot):
         await self.update_state("pid", os.getpid())
         async for message in self.messages():
             await self.update_state("got", [message.sender, message.body])
-            if message.body == "read":
-                await self.update_state("seen", (await self.get_state()).get("ping"))
+            if message.body == "read":  # "seen" is written last: the test waits for it
+                ping = (await self.get_state()).get("ping")
                 await self.remove_key("ping")
+                await self.update_state("seen", ping)
             elif message.body == "bad":
                 try:
                     await self.update_state("bad", {1, 2})
