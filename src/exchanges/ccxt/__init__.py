@@ -1,7 +1,10 @@
 """The generic ccxt.pro adapter: one class, :class:`CcxtExchange`, for every ccxt.pro id.
 
 ``_core`` builds the ccxt client and owns identity, markets, error translation and the
-lifecycle; ``_adapter`` adds the market-data, trading and watch methods; ``_feeds`` turns
+lifecycle; ``_trading`` adds the order methods (validation, placement, cancels, settling a
+lost answer); ``_adapter`` completes :class:`CcxtExchange` with market data, account reads
+and the watch methods; ``_private_streams`` shares a refusal of the credentials between the
+private channels; ``_feeds`` turns
 ccxt's watch/fetch calls into the supervisor's feeds; ``_credentials`` turns credentials
 into ccxt's config. It may use ``core``, the interface (``exchanges._base``,
 ``_capabilities``, ``_streaming``) and ``exchanges.trading``; venue subclasses
