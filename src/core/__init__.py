@@ -61,6 +61,7 @@ from core._models import (
 )
 from core._redact import redact, register_secret
 from core._settings import Settings, get_settings, settings_reference
+from core._stream import StreamStale, SupervisedStream
 from core._streams import (
     Channel,
     EventKind,
@@ -73,7 +74,7 @@ from core._streams import (
     StreamStats,
 )
 from core._subscription import Subscription
-from core._supervisor import StreamStale, SupervisedStream, Supervisor
+from core._supervisor import Supervisor
 
 __all__ = [
     "AssetBalance",
