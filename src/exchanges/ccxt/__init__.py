@@ -1,11 +1,12 @@
 """The generic ccxt.pro adapter: one class, :class:`CcxtExchange`, for every ccxt.pro id.
 
-``_core`` builds the ccxt client and owns identity, markets, error translation and the
-lifecycle; ``_adapter`` adds the market-data, trading and watch methods; ``_feeds`` turns
-ccxt's watch/fetch calls into the supervisor's feeds; ``_credentials`` turns credentials
-into ccxt's config. It may use ``core``, the interface (``exchanges._base``,
-``_capabilities``, ``_streaming``) and ``exchanges.trading``; venue subclasses
-(``exchanges.venues``) build on it, never the reverse.
+``_base_client`` builds the ccxt client and owns identity and error translation,
+``_markets`` the markets, ``_core`` the lifecycle; ``_adapter`` adds the market-data,
+trading and watch methods; ``_feeds`` turns ccxt's watch/fetch calls into the
+supervisor's feeds; ``_credentials`` turns credentials into ccxt's config. It may use
+``core``, the interface (``exchanges._base``, ``_capabilities``, ``_streaming``) and
+``exchanges.trading``; venue subclasses (``exchanges.venues``) build on it, never the
+reverse.
 """
 
 from exchanges.ccxt._adapter import CcxtExchange
