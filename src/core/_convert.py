@@ -2,19 +2,29 @@
 
 Every function takes what ccxt returns and nothing else; none of them calls the network.
 Missing values stay ``None``; NaN and infinities (which some venues send) become ``None``.
+This module is :data:`core.convert`: the records of trading and market data are converted
+here, markets and their precision in :mod:`core._convert_markets` and numbers in
+:mod:`core._convert_numbers`, both re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core._convert_markets import (
+    DECIMAL_PLACES,
+    SIGNIFICANT_DIGITS,
+    TICK_SIZE,
+    Raw,
+    market,
+    market_type_of,
+)
+from core._convert_numbers import enum_or_none as _enum_or_none
+from core._convert_numbers import to_decimal, to_float, to_int
 from core._enums import (
-    MarketType,
     OrderStatus,
     OrderType,
     PositionSide,
@@ -29,142 +39,37 @@ from core._models import (
     Fee,
     Fill,
     Level,
-    Limits,
-    Market,
-    MinMax,
     Order,
     OrderBook,
     Position,
-    Precision,
     Ticker,
     Trade,
 )
 
-Raw = Mapping[str, Any]
-
-# ccxt precisionMode constants (ccxt.base.decimal_to_precision)
-DECIMAL_PLACES = 2
-SIGNIFICANT_DIGITS = 3
-TICK_SIZE = 4
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """ccxt number (float, int or numeric string) -> Decimal, exact to its shortest repr."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return Decimal(repr(value))
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return result if result.is_finite() else None
-
-
-def to_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return None
-    return result if math.isfinite(result) else None
-
-
-def to_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _enum_or_none(enum: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return enum(str(value).lower())
-    except ValueError:
-        return None
-
+__all__ = [
+    "DECIMAL_PLACES",
+    "SIGNIFICANT_DIGITS",
+    "TICK_SIZE",
+    "Raw",
+    "balance",
+    "candle",
+    "fee",
+    "fill",
+    "market",
+    "market_type_of",
+    "order",
+    "order_book",
+    "position",
+    "ticker",
+    "to_decimal",
+    "to_float",
+    "to_int",
+    "trade",
+]
 
 # Hot path (every streamed trade): plain dict lookups instead of enum construction.
 _SIDES: Mapping[Any, Side] = {"buy": Side.BUY, "sell": Side.SELL}
 _LIQUIDITY: Mapping[Any, TakerOrMaker] = {"taker": TakerOrMaker.TAKER, "maker": TakerOrMaker.MAKER}
-
-
-def _step(value: Any, mode: int) -> Decimal | None:
-    """ccxt precision value -> step size, whatever the venue's precisionMode."""
-    number = to_decimal(value)
-    if number is None:
-        return None
-    if mode == TICK_SIZE:
-        return number
-    if mode == DECIMAL_PLACES:
-        return Decimal(1).scaleb(-int(number))
-    return None  # significant digits: no fixed step
-
-
-def _digits(value: Any, mode: int) -> int | None:
-    """ccxt precision value -> significant digits, in SIGNIFICANT_DIGITS mode only."""
-    number = to_int(value)
-    return number if mode == SIGNIFICANT_DIGITS and number is not None and number > 0 else None
-
-
-def _minmax(raw: Raw | None) -> MinMax:
-    if not raw:
-        return MinMax()
-    return MinMax(to_decimal(raw.get("min")), to_decimal(raw.get("max")))
-
-
-def market_type_of(raw: Raw) -> MarketType:
-    kind = raw.get("type")
-    if kind == "future" or (raw.get("future") and kind != "swap"):
-        return MarketType.FUTURE
-    try:
-        return MarketType(str(kind))
-    except ValueError:
-        if raw.get("swap"):
-            return MarketType.SWAP
-        if raw.get("option"):
-            return MarketType.OPTION
-        return MarketType.SPOT
-
-
-def market(raw: Raw, precision_mode: int = TICK_SIZE) -> Market:
-    precision = raw.get("precision") or {}
-    limits = raw.get("limits") or {}
-    active = raw.get("active")
-    return Market(
-        symbol=raw["symbol"],
-        id=str(raw.get("id")),
-        base=raw.get("base") or "",
-        quote=raw.get("quote") or "",
-        type=market_type_of(raw),
-        active=active is not False,
-        settle=raw.get("settle"),
-        linear=raw.get("linear"),
-        inverse=raw.get("inverse"),
-        contract_size=to_decimal(raw.get("contractSize")),
-        precision=Precision(
-            amount=_step(precision.get("amount"), precision_mode),
-            price=_step(precision.get("price"), precision_mode),
-            amount_digits=_digits(precision.get("amount"), precision_mode),
-            price_digits=_digits(precision.get("price"), precision_mode),
-        ),
-        limits=Limits(
-            amount=_minmax(limits.get("amount")),
-            price=_minmax(limits.get("price")),
-            cost=_minmax(limits.get("cost")),
-        ),
-        maker=to_decimal(raw.get("maker")),
-        taker=to_decimal(raw.get("taker")),
-    )
 
 
 def ticker(raw: Raw) -> Ticker:

@@ -229,3 +229,16 @@ def test_every_package_says_what_it_holds(name: str) -> None:
     doc = importlib.import_module(name).__doc__
     assert doc, f"{name}/__init__.py needs a docstring saying what its room holds"
     assert len(doc.split()) >= 8, f"{name}/__init__.py: say what the room holds and may use"
+
+
+#: "every module under ~400 lines, one concept each" (issue 12): past this, split it
+MAX_LINES = 400
+
+
+def test_every_module_is_small_enough_to_hold_one_concept() -> None:
+    too_long = {
+        name: n
+        for name, path in _modules().items()
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert too_long == {}, f"split these modules (> {MAX_LINES} lines): {too_long}"

@@ -10,7 +10,8 @@ before. Set, every process with the same URL shares
   interval, whatever the number of processes (:mod:`._markets`);
 * the public streams: one process holds each stream's WebSocket (a lease with a fencing
   number) and publishes its records to a Redis Stream; the others read it behind the same
-  ``subscribe_*`` / ``stream_*`` (:mod:`._fanout`, :mod:`._shared_stream`, :mod:`._lease`,
+  ``subscribe_*`` / ``stream_*`` (:mod:`._fanout`, :mod:`._shared_stream` with its roles'
+  sides in :mod:`._holder`, :mod:`._reader` and :mod:`._delivery`, :mod:`._lease`,
   :mod:`._codec`).
 
 Private streams and secrets never go through Redis. See docs/scaling.md.

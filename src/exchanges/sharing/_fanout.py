@@ -16,7 +16,8 @@ from core._streams import StreamHealth, StreamKey
 from core._subscription import Subscription
 from exchanges.sharing._codec import SHAREABLE
 from exchanges.sharing._connection import Connection
-from exchanges.sharing._shared_stream import LEASE_TTL, MAXLEN, OpenSource, SharedStream
+from exchanges.sharing._delivery import LEASE_TTL, MAXLEN, OpenSource
+from exchanges.sharing._shared_stream import SharedStream
 
 
 def shareable(key: StreamKey) -> bool:

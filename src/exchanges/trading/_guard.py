@@ -8,7 +8,8 @@
 * **Writes** are never retried here: ``place_order`` settles a lost answer by client id.
 * **Rate limits** are per IP, so their state is shared by every adapter on the same route
   to the venue (:mod:`exchanges.trading._ratelimit`). After every REST answer the guard reads the
-  used weight the venue reports (binance ``X-MBX-USED-WEIGHT-1M``). Past
+  used weight the venue reports (binance ``X-MBX-USED-WEIGHT-1M``, read by
+  :mod:`exchanges.trading._headers`). Past
   ``rate_limit_threshold`` of the limit, reads wait for the window to reset; after a 429,
   reads wait until its ``Retry-After`` has passed: all accounts on the route, not only the
   call that failed. A wait longer than the read may take raises :class:`core.RateLimited`
@@ -55,6 +56,7 @@ from core import (
     is_retryable,
 )
 from exchanges.trading._clock import ClockSync
+from exchanges.trading._headers import budget_headers, retry_after
 from exchanges.trading._ratelimit import (
     IpBudget,
     Priority,
@@ -77,25 +79,6 @@ class RetryPolicy:
     budget: float = 20.0  # total seconds a read may spend retrying
     max_retry_after: float = 10.0  # a longer Retry-After (or rate-limit wait) is the caller's
     default_ban: float = 120.0  # breaker length when a ban carries no Retry-After
-
-
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    for name, value in dict(headers).items():
-        if str(name).lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 class Guard:
@@ -203,20 +186,10 @@ class Guard:
         if not headers or headers is self._seen_headers:
             return
         self._seen_headers = headers
-        limits = self._limits
-        if limits.used_weight_header is None and limits.order_count_prefix is None:
-            return
-        lowered = {str(name).lower(): value for name, value in dict(headers).items()}
-        if limits.used_weight_header is not None:
-            used = _int(lowered.get(limits.used_weight_header))
-            if used is not None:
-                self._record_used(used)
-        prefix = limits.order_count_prefix
-        if prefix is not None:
-            for name, value in lowered.items():
-                count = _int(value) if name.startswith(prefix) else None
-                if count is not None:
-                    self.order_counts[name[len(prefix) :]] = count
+        used, counts = budget_headers(headers, self._limits)
+        if used is not None:
+            self._record_used(used)
+        self.order_counts.update(counts)
 
     def _record_used(self, used: int) -> None:
         budget = self.budget
@@ -233,7 +206,7 @@ class Guard:
         if not isinstance(exc, RateLimited) or unsent(exc):
             return
         if exc.retry_after is None:
-            exc.retry_after = _retry_after(getattr(self._client, "last_response_headers", None))
+            exc.retry_after = retry_after(getattr(self._client, "last_response_headers", None))
         budget = self.budget
         if isinstance(exc, Banned):
             length = exc.retry_after if exc.retry_after is not None else self.policy.default_ban
