@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -65,6 +66,19 @@ class BackendSpec(Protocol):
         """A backend for the model ``name``, opened in the calling process and loop."""
 
 
+def model_name(which: str, symbols: Mapping[str, str]) -> str:
+    """The model ``which`` names: a model's name, or the symbol of exactly one model
+    (``symbols``: name -> symbol). :class:`UnknownModelError` otherwise."""
+    if which in symbols:
+        return which
+    named = [n for n, s in symbols.items() if s == which]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise UnknownModelError(f"{which!r} is the symbol of {sorted(named)}: use a name")
+    raise UnknownModelError(f"no model named {which!r} or trading it")
+
+
 class MemoryBackend:
     """The embedded backend: dicts and inboxes in the runner's process."""
 
@@ -78,14 +92,7 @@ class MemoryBackend:
         return f"<MemoryBackend models={len(self._symbols)}>"
 
     def _name(self, which: str) -> str:
-        if which in self._symbols:
-            return which
-        named = [n for n, s in self._symbols.items() if s == which]
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise UnknownModelError(f"{which!r} is the symbol of {sorted(named)}: use a name")
-        raise UnknownModelError(f"no model named {which!r} or trading it")
+        return model_name(which, self._symbols)
 
     async def register(self, name: str, symbol: str) -> None:
         self._symbols[name] = symbol

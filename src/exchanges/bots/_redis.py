@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import get_logger
-from exchanges.bots._backend import Message
-from exchanges.bots._values import EVERYONE, BotError, UnknownModelError, dumps
+from exchanges.bots._backend import Message, model_name
+from exchanges.bots._values import EVERYONE, BotError, dumps
 from exchanges.sharing import Connection, connect
 
 log = get_logger(__name__)
@@ -113,14 +113,7 @@ class RedisBackend:
 
     async def _name(self, which: str) -> str:
         symbols = self._symbols if which in self._symbols else await self._models()
-        if which in symbols:
-            return which
-        named = [n for n, s in symbols.items() if s == which]
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise UnknownModelError(f"{which!r} is the symbol of {sorted(named)}: use a name")
-        raise UnknownModelError(f"no model named {which!r} or trading it")
+        return model_name(which, symbols)
 
     async def register(self, name: str, symbol: str) -> None:
         async with self._talking():

@@ -33,7 +33,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -255,6 +256,19 @@ class Guard:
             await asyncio.sleep(delay)
 
     # ------------------------------------------------------------------ calls
+    @asynccontextmanager
+    async def _answered(self) -> AsyncIterator[None]:
+        """Around one request: what its answer (or its error) says about the venue's budget
+        is read (:meth:`note_response`, :meth:`observe`) and written to the shared budget."""
+        try:
+            yield
+        except ExchangeError as exc:
+            self.observe(exc)
+            await self.reservations.share()
+            raise
+        self.note_response()
+        await self.reservations.share()
+
     def _wait(self, state: RetryCallState) -> float:
         policy = self.policy
         backoff = random.uniform(0, min(policy.cap, policy.base * 2 ** (state.attempt_number - 1)))  # noqa: S311
@@ -318,16 +332,9 @@ class Guard:
                 # settling lookups, a stream's polls); repairs always; orders never
                 if priority is Priority.REPAIR or (retry and priority is Priority.READ):
                     await self._pace(method, started, priority)
-                try:
+                async with self._answered():
                     with guarded_call(method, priority, started):
-                        result = await make()
-                except ExchangeError as exc:
-                    self.observe(exc)
-                    await self.reservations.share()
-                    raise
-                self.note_response()
-                await self.reservations.share()
-                return result
+                        return await make()
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     # ------------------------------------------------------------------ clock
@@ -342,14 +349,8 @@ class Guard:
         """Measure the offset to the venue's clock now (one ``fetchTime`` request); sets
         ccxt's ``timeDifference``. Fails fast with :class:`core.Banned` during a ban."""
         self.check("sync_clock")
-        try:
+        async with self._answered():
             offset = await self._clock.measure()
-        except ExchangeError as exc:
-            self.observe(exc)
-            await self.reservations.share()
-            raise
-        self.note_response()
-        await self.reservations.share()
         if offset is not None:
             self.budget.clock_offset_ms = offset
             log.info("clock.synced", venue=self._venue, reason=reason, offset_ms=offset)
