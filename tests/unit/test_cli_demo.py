@@ -124,3 +124,29 @@ def test_first_make_demo_says_what_it_installs() -> None:
     assert recipe[0].startswith("\t@echo ")  # before the silent (--quiet) install
     assert "installing" in recipe[0]
     assert "pip install --quiet" in "\n".join(recipe[1:4])
+
+
+@pytest.mark.parametrize("part", [[], ["--bots"]], ids=["streams", "bots"])
+def test_demo_interrupted_says_one_line_and_exits_130(part: list[str]) -> None:
+    """Ctrl-C stops the demo with one line and 130, so `make demo` stops too (with exit 0
+    make went on to the next part)."""
+    import signal
+
+    proc = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "exchanges.cli.demo", *part],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C reaches the whole group, bots included
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline()  # the demo is under way (bounded by the timeout below)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, (out[-500:], err)
+    assert err.splitlines() == ["interrupted"], err

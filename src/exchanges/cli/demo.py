@@ -16,12 +16,11 @@ bots in processes of their own, one stopping the other with a message
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -290,11 +289,20 @@ def main() -> None:
         from exchanges.cli._demo_bots import run_bots
 
         os.environ.setdefault("EXCHANGES_LOG_LEVEL", "ERROR")  # the bots' processes read it
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_bots(console))
+        _until_interrupted(run_bots(console))
         return
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    _until_interrupted(run())
+
+
+def _until_interrupted(demo: Coroutine[Any, Any, None]) -> None:
+    """Run ``demo``; on Ctrl-C (its tasks cancelled, the adapters and the simulator closed
+    on the way out) one line and exit 130, as the ``exchanges`` command does, so that
+    ``make demo`` stops there instead of going on to its next part."""
+    try:
+        asyncio.run(demo)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
