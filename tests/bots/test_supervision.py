@@ -7,12 +7,14 @@ import os
 import random
 import signal
 
+import pytest
+
 from exchanges.bots import BotRunner, ModelState, ModelStatus
 from exchanges.bots._supervise import FailureWindow, backoff, describe_exit
 from exchanges.simulator import Simulator
 
 from ._util import alive, until
-from .models import Crasher
+from .models import Crasher, Idle
 
 
 def _status(runner: BotRunner, name: str) -> ModelStatus:
@@ -64,6 +66,30 @@ async def test_a_raising_bot_restarts_and_one_that_keeps_failing_is_failed(
         assert steady.last_error == "RuntimeError: boom 1"
         assert steady.pid is not None
         assert alive(steady.pid)
+
+
+async def test_a_venue_error_is_one_line_a_bug_in_the_model_its_traceback(
+    sim: Simulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A bot whose adapter cannot reach its venue says so in one log line (no traceback of
+    the library's internals); a model that raises shows where, as a traceback."""
+    runner = BotRunner("binance", endpoint="http://127.0.0.1:1", max_restarts=0)
+    runner.append_model(Idle, "BTC/USDT")  # never gets past connecting
+    async with runner:
+        await runner.start_models()
+        await until(lambda: _state_is(runner, "BTC/USDT", ModelState.FAILED))
+        assert _status(runner, "BTC/USDT").last_error.startswith("ExchangeUnavailable")
+    err = capfd.readouterr().err
+    assert "bots.model_failed" in err
+    assert "Traceback" not in err
+    crashing = BotRunner("binance", endpoint=sim.endpoint, max_restarts=0)
+    crashing.append_model(Crasher, "BTC/USDT", args={"fail": -1})
+    async with crashing:
+        await crashing.start_models()
+        await until(lambda: _state_is(crashing, "BTC/USDT", ModelState.FAILED))
+    err = capfd.readouterr().err
+    assert "Traceback" in err
+    assert "RuntimeError: boom 1" in err
 
 
 def test_backoff_is_capped_and_jittered() -> None:

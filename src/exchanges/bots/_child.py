@@ -20,7 +20,7 @@ import traceback
 
 import structlog
 
-from core import configure_logging, get_logger, get_settings, redact
+from core import ExchangeError, configure_logging, get_logger, get_settings, redact
 from exchanges.bots._account import account_state
 from exchanges.bots._backend import BackendSpec, StateBackend
 from exchanges.bots._model import ModelSpec
@@ -85,7 +85,8 @@ async def _run(spec: ModelSpec, backend_spec: BackendSpec, control_path: str) ->
         except Exception as exc:
             error = redact(f"{type(exc).__name__}: {exc}")
             log.error("bots.model_failed", model=spec.name, error=error)
-            traceback.print_exception(exc, file=sys.stderr)
+            if not isinstance(exc, ExchangeError):  # a bug in the model: where it is, redacted
+                sys.stderr.write(redact("".join(traceback.format_exception(exc))))
             with contextlib.suppress(BackendGone, TimeoutError):
                 async with asyncio.timeout(2.0):
                     await control.call("failed", pid=os.getpid(), error=error)
