@@ -140,6 +140,32 @@ def test_health_table_at_80_columns_keeps_stream_names_and_says_units() -> None:
     assert "order_book:BTC/USDT: NetworkError: binance: connection reset by peer" in out
 
 
+def test_health_table_with_redis_still_fits_80_columns_and_names_the_holders() -> None:
+    from exchanges.cli._watch import health_view
+
+    row = {
+        "stream": "order_book:BTC/USDT",
+        "state": "live",
+        "messages": 1234,
+        "reconnects": 0,
+        "gaps_unrepaired": 0,
+        "last_message_age": 0.02,
+        "last_error": None,
+        "role": "holder",
+        "holder": "20014@host-a",
+    }
+    rows = [
+        row,
+        {**row, "stream": "trades:BTC/USDT", "role": "reader", "holder": "311@host-b"},
+        {**row, "stream": "ticker:BTC/USDT", "role": "local", "holder": None},
+    ]
+    out = text(health_view("binance", 5, rows), 80)
+    assert "…" not in out  # the shared columns made headers and roles cut before
+    assert "held by this process, 20014@host-a: order_book:BTC/USDT" in out
+    assert "read through Redis from 311@host-b: trades:BTC/USDT" in out
+    assert "own connection (Redis down): ticker:BTC/USDT" in out
+
+
 def test_venues_table_at_80_columns_cuts_nothing_and_counts_in_english() -> None:
     from exchanges.cli._app import venues_view
 

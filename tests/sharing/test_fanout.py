@@ -183,5 +183,5 @@ async def test_health_says_who_holds_each_stream(redis_url: str) -> None:
                "reconnects": 0, "gaps_unrepaired": 0, "last_message_age": None,
                "last_error": None, "role": read.role, "holder": read.holder}  # fmt: skip
         out = text(health_view("binance", 1, [row]), 120)
-        assert "reads" in out
+        assert f"read through Redis from {this_holder()}: ticker:BTC/USDT" in out
         assert this_holder() in out

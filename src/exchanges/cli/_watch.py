@@ -201,9 +201,15 @@ _HEALTH_COLUMNS = {
 
 
 def health_view(venue: str, seconds: float, rows: list[dict[str, Any]]) -> Table:
-    """Each stream's figures, headers for people, ``-`` where there is nothing."""
+    """Each stream's figures, headers for people, ``-`` where there is nothing. With
+    ``EXCHANGES_REDIS_URL``, who holds each stream goes under the table (as the errors do),
+    so the table keeps its width."""
     errors = [f"{row['stream']}: {row['last_error']}" for row in rows if row["last_error"]]
-    notes = ["gaps: holes not repaired; idle: seconds since the last message", *errors]
+    notes = [
+        "gaps: holes not repaired; idle: seconds since the last message",
+        *_sharing_notes(rows),
+        *errors,
+    ]
     table = Table(
         title=f"{venue}: streams after {seconds:g} s",
         caption="\n".join(notes),
@@ -213,19 +219,31 @@ def health_view(venue: str, seconds: float, rows: list[dict[str, Any]]) -> Table
     table.add_column("stream", no_wrap=True, min_width=longest)
     for field, header in _HEALTH_COLUMNS.items():
         table.add_column(header, justify="left" if field == "state" else "right")
-    shared = any(row.get("role") for row in rows)  # EXCHANGES_REDIS_URL: who holds each
-    if shared:
-        table.add_column("shared")
-        table.add_column("holder", no_wrap=True)
     for row in rows:
         cells = ["-" if row[f] is None else str(row[f]) for f in _HEALTH_COLUMNS]
-        if shared:
-            cells += [_ROLES.get(row.get("role") or "", "-"), row.get("holder") or "-"]
         table.add_row(row["stream"], *cells)
     return table
 
 
-_ROLES = {"holder": "holds", "reader": "reads", "local": "own (Redis down)"}
+def _sharing_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per (role, holder) of the streams shared through Redis."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        if role := row.get("role"):
+            groups.setdefault((role, row.get("holder") or "-"), []).append(row["stream"])
+    return [
+        f"{_ROLES.get(role, role)} {holder}: {', '.join(streams)}"
+        if role != "local"
+        else f"{_ROLES[role]}: {', '.join(streams)}"
+        for (role, holder), streams in groups.items()
+    ]
+
+
+_ROLES = {
+    "holder": "held by this process,",
+    "reader": "read through Redis from",
+    "local": "own connection (Redis down)",
+}
 
 
 async def _probe_streams(
