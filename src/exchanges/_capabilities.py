@@ -61,6 +61,20 @@ def _support(value: Any) -> Support:
     return Support.NATIVE if value else Support.NO
 
 
+#: what no adapter of a market type can do, whatever the venue's ``has`` says: ccxt's ``has``
+#: is per venue, not per market type (binance's ``fetchPositions`` is its futures'; on a
+#: spot adapter ccxt calls the futures API and gets a 404). A spot account holds no
+#: positions.
+MARKET_TYPE_LACKS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"spot": frozenset({"fetch_positions"})}
+)
+
+
+def market_type_lacks(market_type: str) -> frozenset[str]:
+    """The methods an adapter of ``market_type`` (``MarketType`` value) never supports."""
+    return MARKET_TYPE_LACKS.get(market_type, frozenset())
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities(Mapping[str, Support]):
     """``capabilities["watch_trades"]`` -> :class:`Support`; truthy when usable."""

@@ -15,10 +15,11 @@ from core import (
     InsufficientFunds,
     InvalidOrder,
     MarketType,
+    NotSupported,
     OrderStatus,
     Side,
 )
-from exchanges import BinanceExchange
+from exchanges import BinanceExchange, Support
 from exchanges.simulator import DEMO_API_KEY, DEMO_BALANCES, DEMO_SECRET, Simulator
 
 DEMO = {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET}
@@ -192,3 +193,16 @@ async def test_bad_key_is_refused_once_not_retried(sim: Simulator) -> None:
     assert one_call > 0
     assert "wrong-secret-value" not in str(info.value)
     assert "wrong-secret-value" not in repr(info.value)
+
+
+async def test_a_spot_adapter_has_no_positions_and_asks_the_venue_nothing() -> None:
+    """binance's ccxt ``has`` says fetchPositions (its futures'); on spot it called the
+    futures API (``/fapi/v1/leverageBracket``) and failed with a 404."""
+    async with Simulator() as sim, BinanceExchange(endpoint=sim.endpoint) as ex:
+        assert ex.capabilities["fetch_positions"] is Support.NO
+        used = sim.limiter.used
+        with pytest.raises(
+            NotSupported, match=r"binance does not support fetch_positions\(\) on spot"
+        ):
+            await ex.fetch_positions()
+        assert sim.limiter.used == used  # refused before any request

@@ -38,7 +38,7 @@ from core import (
     translate_errors,
 )
 from exchanges._base import BaseExchange
-from exchanges._capabilities import Capabilities, Support
+from exchanges._capabilities import Capabilities, Support, market_type_lacks
 from exchanges.ccxt._credentials import CredentialSource, check_required, credential_config
 from exchanges.ccxt._private_streams import CredentialGate
 from exchanges.sharing import LOCAL_STATE, Connection, SharingState
@@ -177,8 +177,11 @@ class CcxtBase(BaseExchange):
         self._sandbox = use_sandbox
         self._guard = Guard(venue, self._client, retry_policy, settings=self._settings)
         self._credential_gate = CredentialGate(venue)  # one refusal fails every private watch
+        lacks = market_type_lacks(self._market_type.value)
         self._capabilities = Capabilities.from_ccxt_has(
-            venue, self._client.has, self.capability_overrides
+            venue,
+            self._client.has,
+            {**self.capability_overrides, **dict.fromkeys(lacks, Support.NO)},
         )
         self._order_fields = reserved_params(ORDER_FIELD_PARAMS, self.order_field_params)
         self._order_lookups = reserved_params(ORDER_LOOKUP_PARAMS, self.order_lookup_params)
@@ -294,8 +297,12 @@ class CcxtBase(BaseExchange):
     # ------------------------------------------------------------------ plumbing
     def _require(self, method: str) -> None:
         if not self._capabilities.supports(method):
+            kind = self._market_type.value
+            where = f" on {kind} markets" if method in market_type_lacks(kind) else ""
             raise NotSupported(
-                f"{self._venue} does not support {method}()", venue=self._venue, method=method
+                f"{self._venue} does not support {method}(){where}",
+                venue=self._venue,
+                method=method,
             )
 
     async def _throttle(self, cost: float | None = None) -> None:
