@@ -66,8 +66,8 @@ class Crasher(Bot):
 
     async def main(self, args: dict[str, Any]) -> None:
         boots = (await self.get_state()).get("boots", 0) + 1
-        await self.update_state("boots", boots)
         await self.update_state("pid", os.getpid())
+        await self.update_state("boots", boots)  # last: the tests wait for it
         if args["fail"] == -1 or boots <= args["fail"]:
             raise RuntimeError(f"boom {boots}")
         await _forever()
