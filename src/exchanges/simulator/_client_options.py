@@ -1,17 +1,20 @@
-"""The ccxt ``binance`` options a client must set to talk to the simulator."""
+"""The ccxt ``binance`` options that make a client's connect to the simulator cheap (none is
+required: the defaults work)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 CLIENT_OPTIONS: dict[str, Any] = {
-    # load_markets() would also ask fapi/dapi (USD-M, COIN-M) exchangeInfo: spot only.
+    # Not needed: ccxt's default options work against the simulator, which serves every
+    # metadata call load_markets() makes (see _rest_metadata). These skip the calls that
+    # add nothing here, so connecting costs one request instead of seven:
+    # the USD-M and COIN-M exchangeInfo list no symbols (the simulator trades spot only).
     "fetchMarkets": {"types": ["spot"]},
-    # fetch_currencies() calls /sapi/v1/capital/config/getall (wallet API), not simulated;
-    # off, ccxt derives currencies from the markets.
+    # /sapi/v1/capital/config/getall: the simulator's coins carry no more than the markets
+    # already say (no deposits, no withdrawals); off, ccxt derives currencies from markets.
     "fetchCurrencies": False,
-    # with credentials, load_markets() also asks /sapi/v1/margin/allPairs and
-    # /sapi/v1/margin/isolated/allPairs (margin API, not simulated): off.
+    # /sapi/v1/margin/allPairs and /isolated/allPairs: empty (no margin trading here).
     "fetchMargins": False,
     # fetch_balance() and friends stay on the spot API (never sapi margin / papi).
     "defaultType": "spot",

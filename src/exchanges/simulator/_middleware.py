@@ -28,12 +28,20 @@ def _gateway_error(status: int) -> web.Response:
 
 
 ORDER_PATHS = ("/api/v3/order",)
+#: the other API families' prefixes the simulator serves (``_rest_metadata``)
+OTHER_FAMILIES = ("/sapi/", "/fapi/", "/dapi/")
 
 
 def rest_middleware(limiter: WeightLimiter, orders: OrderCounter, faults: Faults) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
+        if path.startswith(OTHER_FAMILIES):
+            # wallet, margin and derivatives metadata: Binance's error JSON, no spot weight
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return error_response(exc, {})
         if not path.startswith("/api/"):
             return await handler(request)
         headers: dict[str, str] = {}

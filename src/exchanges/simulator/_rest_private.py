@@ -34,7 +34,7 @@ class PrivateApi:
         self._after_order = after_order
 
     def routes(self) -> list[web.RouteDef]:
-        s = self._signed
+        s = self.signed
         return [
             web.get("/api/v3/account", s(self.account)),
             web.post("/api/v3/order", s(self.new_order)),
@@ -47,7 +47,9 @@ class PrivateApi:
             web.get("/api/v3/myTrades", s(self.my_trades)),
         ]
 
-    def _signed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def signed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """``handler`` behind Binance's signature, key and clock checks (any family)."""
+
         async def wrapped(request: web.Request) -> web.StreamResponse:
             query = request.raw_path.partition("?")[2]
             body = await request.text() if request.can_read_body else ""

@@ -26,6 +26,7 @@ from exchanges.simulator._middleware import rest_middleware
 from exchanges.simulator._publisher import Publisher
 from exchanges.simulator._ratelimit import OrderCounter, WeightLimiter
 from exchanges.simulator._records import Account, Fill, Order
+from exchanges.simulator._rest_metadata import MetadataApi
 from exchanges.simulator._rest_private import PrivateApi
 from exchanges.simulator._rest_public import PublicApi
 from exchanges.simulator._spec import (
@@ -129,6 +130,7 @@ class Simulator:
             ping_interval=ping_interval,
         )
         self._private = PrivateApi(self.state, self._after_order)
+        self._metadata = MetadataApi(self.state, self._private.signed)
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self._guard = ConnectionGuard(limits)
@@ -163,6 +165,7 @@ class Simulator:
         )
         app.add_routes(self._public.routes())
         app.add_routes(self._private.routes())
+        app.add_routes(self._metadata.routes())
         app.add_routes(self._market_streams.routes())
         app.add_routes(self._ws_api.routes())
         app.add_routes(admin_routes(self.faults, lambda: self.endpoint))
