@@ -281,23 +281,96 @@ class BaseExchange(Streaming, ABC):
     ) -> list[Fill]: ...
 
     # ------------------------------------------------------------------ WebSocket: one update
+    # The watch form, as ccxt.pro's: each call waits for the next update. ``since`` keeps
+    # records at or after that time (ms), ``limit`` the latest ``limit`` of them; ``params``
+    # go to the venue as they are (a mapping with string keys). Unsupervised: a dropped
+    # socket raises; ``stream_*`` / ``subscribe_*`` are the supervised forms.
     @abstractmethod
-    async def watch_ticker(self, symbol: str) -> Ticker: ...
+    async def watch_ticker(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> Ticker: ...
 
     @abstractmethod
-    async def watch_trades(self, symbol: str) -> list[Trade]: ...
+    async def watch_tickers(
+        self, symbols: Sequence[str] | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Ticker]:
+        """The tickers the next update carries (every market's when ``symbols`` is None)."""
 
     @abstractmethod
-    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook: ...
+    async def watch_trades(
+        self,
+        symbol: str,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Trade]: ...
 
     @abstractmethod
-    async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]: ...
+    async def watch_order_book(
+        self, symbol: str, limit: int | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> OrderBook: ...
 
     @abstractmethod
-    async def watch_balance(self) -> Balance: ...
+    async def watch_ohlcv(
+        self,
+        symbol: str,
+        timeframe: str = "1m",
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Candle]: ...
 
     @abstractmethod
-    async def watch_orders(self, symbol: str | None = None) -> list[Order]: ...
+    async def watch_balance(self, *, params: Mapping[str, Any] | None = None) -> Balance: ...
 
     @abstractmethod
-    async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]: ...
+    async def watch_orders(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Order]: ...
+
+    @abstractmethod
+    async def watch_my_trades(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Fill]: ...
+
+    # ------------------------------------------------------------------ WebSocket: stop watching
+    # What a watch form opened, closed at the venue (ccxt.pro's ``un_watch_*``); pending
+    # watchers of it get an error. Pass the ``params`` the watch had (they may name the
+    # stream). Refused while a supervised stream of the same data is open on this adapter
+    # (it shares the venue's subscription): cancel that subscription instead.
+    @abstractmethod
+    async def un_watch_ticker(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    async def un_watch_tickers(
+        self, symbols: Sequence[str] | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    async def un_watch_trades(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    async def un_watch_order_book(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    async def un_watch_ohlcv(
+        self, symbol: str, timeframe: str = "1m", *, params: Mapping[str, Any] | None = None
+    ) -> None: ...

@@ -44,6 +44,11 @@ METHOD_TO_HAS: Mapping[str, str] = MappingProxyType(
         "watch_balance": "watchBalance",
         "watch_orders": "watchOrders",
         "watch_my_trades": "watchMyTrades",
+        "un_watch_ticker": "unWatchTicker",
+        "un_watch_tickers": "unWatchTickers",
+        "un_watch_trades": "unWatchTrades",
+        "un_watch_order_book": "unWatchOrderBook",
+        "un_watch_ohlcv": "unWatchOHLCV",
         # order features used by place_order's validation
         "post_only_orders": "createPostOnlyOrder",
         "reduce_only_orders": "createReduceOnlyOrder",

@@ -29,7 +29,7 @@ from core import (
     convert,
 )
 from core._feed import Feed
-from core._streams import StreamKey
+from core._streams import Channel, StreamKey
 from exchanges.ccxt._core import ccxt_venues, unknown_venue
 from exchanges.ccxt._feeds import FEEDS, fetch_method, watch_method
 from exchanges.ccxt._trading import CcxtTrading
@@ -184,53 +184,182 @@ class CcxtExchange(CcxtTrading):
             return [convert.fill(t) for t in raw]
 
     # ------------------------------------------------------------------ WebSocket
-    async def watch_ticker(self, symbol: str) -> Ticker:
+    def _watch_args(
+        self,
+        method: str,
+        params: object,
+        *,
+        since: object = None,
+        limit: object = None,
+    ) -> tuple[int | None, int | None, dict[str, Any]]:
+        """``since``, ``limit`` and ``params`` checked, before anything is sent."""
+        check = self._args(method)
+        return check.since(since), check.limit(limit), check.params(params)
+
+    async def watch_ticker(self, symbol: str, *, params: Mapping[str, Any] | None = None) -> Ticker:
         self._args("watch_ticker").symbol(symbol)
+        _, _, extra = self._watch_args("watch_ticker", params)
         await self._prepare("watch_ticker")
         self.market(symbol)
-        return convert.ticker(await self._call("watch_ticker", self._client.watch_ticker(symbol)))
+        raw = await self._call("watch_ticker", self._client.watch_ticker(symbol, extra))
+        return convert.ticker(raw)
 
-    async def watch_trades(self, symbol: str) -> list[Trade]:
+    async def watch_tickers(
+        self, symbols: Sequence[str] | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Ticker]:
+        wanted = self._args("watch_tickers").optional_symbols(symbols)
+        _, _, extra = self._watch_args("watch_tickers", params)
+        await self._prepare("watch_tickers")
+        for symbol in wanted or ():
+            self.market(symbol)
+        watch = self._client.watch_tickers(wanted or None, extra)
+        raw = await self._call("watch_tickers", watch)
+        return {symbol: convert.ticker(t) for symbol, t in raw.items()}
+
+    async def watch_trades(
+        self,
+        symbol: str,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Trade]:
         self._args("watch_trades").symbol(symbol)
+        since, limit, extra = self._watch_args("watch_trades", params, since=since, limit=limit)
         await self._prepare("watch_trades")
         self.market(symbol)
-        raw = await self._call("watch_trades", self._client.watch_trades(symbol))
-        return [convert.trade(t) for t in raw]
+        watch = self._client.watch_trades(symbol, since, limit, extra)
+        return [convert.trade(t) for t in await self._call("watch_trades", watch)]
 
-    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
-        check = self._args("watch_order_book")
-        check.symbol(symbol)
-        check.limit(limit)
+    async def watch_order_book(
+        self, symbol: str, limit: int | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> OrderBook:
+        self._args("watch_order_book").symbol(symbol)
+        _, limit, extra = self._watch_args("watch_order_book", params, limit=limit)
         await self._prepare("watch_order_book")
         self.market(symbol)
-        raw = await self._call("watch_order_book", self._client.watch_order_book(symbol, limit))
+        watch = self._client.watch_order_book(symbol, limit, extra)
+        raw = await self._call("watch_order_book", watch)
         return convert.order_book(raw, symbol, synced=True, limit=limit)
 
-    async def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> list[Candle]:
+    async def watch_ohlcv(
+        self,
+        symbol: str,
+        timeframe: str = "1m",
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Candle]:
         self._args("watch_ohlcv").symbol(symbol)
         self._timeframe(timeframe, "watch_ohlcv")
+        since, limit, extra = self._watch_args("watch_ohlcv", params, since=since, limit=limit)
         await self._prepare("watch_ohlcv")
         self.market(symbol)
-        raw = await self._call("watch_ohlcv", self._client.watch_ohlcv(symbol, timeframe))
-        return [convert.candle(c) for c in raw]
+        watch = self._client.watch_ohlcv(symbol, timeframe, since, limit, extra)
+        return [convert.candle(c) for c in await self._call("watch_ohlcv", watch)]
 
-    async def watch_balance(self) -> Balance:
+    async def watch_balance(self, *, params: Mapping[str, Any] | None = None) -> Balance:
+        _, _, extra = self._watch_args("watch_balance", params)
         await self._prepare("watch_balance")
         gate = self._credential_gate
-        return convert.balance(await gate.watch("watch_balance", self._client.watch_balance()))
+        return convert.balance(await gate.watch("watch_balance", self._client.watch_balance(extra)))
 
-    async def watch_orders(self, symbol: str | None = None) -> list[Order]:
+    async def watch_orders(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Order]:
         self._args("watch_orders").optional_symbol(symbol)
+        since, limit, extra = self._watch_args("watch_orders", params, since=since, limit=limit)
         await self._prepare("watch_orders")
         gate = self._credential_gate
-        raw = await gate.watch("watch_orders", self._client.watch_orders(symbol))
+        watch = self._client.watch_orders(symbol, since, limit, extra)
+        raw = await gate.watch("watch_orders", watch)
         with self._reading("watch_orders"):
             return [convert.order(o) for o in raw]
 
-    async def watch_my_trades(self, symbol: str | None = None) -> list[Fill]:
+    async def watch_my_trades(
+        self,
+        symbol: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Fill]:
         self._args("watch_my_trades").optional_symbol(symbol)
+        since, limit, extra = self._watch_args("watch_my_trades", params, since=since, limit=limit)
         await self._prepare("watch_my_trades")
         gate = self._credential_gate
-        raw = await gate.watch("watch_my_trades", self._client.watch_my_trades(symbol))
+        watch = self._client.watch_my_trades(symbol, since, limit, extra)
+        raw = await gate.watch("watch_my_trades", watch)
         with self._reading("watch_my_trades"):
             return [convert.fill(t) for t in raw]
+
+    # ------------------------------------------------------------------ WebSocket: stop
+    async def _un_watch(self, method: str, keys: Sequence[StreamKey], send: Any) -> None:
+        """``send()`` (ccxt's ``un_watch_*``) unless a supervised stream shares the data."""
+        await self._prepare(method)
+        held = {s.key for s in self._supervisor.streams()} if self._supervisor else set()
+        for key in keys:
+            if key in held:
+                raise self._args(method).fail(
+                    "symbol",
+                    f"a supervised {key.channel.value} stream of {key.symbol} is open on "
+                    "this adapter (stream_*/subscribe_*): cancel that subscription instead",
+                )
+        await self._call(method, send())
+
+    async def un_watch_ticker(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self._args("un_watch_ticker").symbol(symbol)
+        _, _, extra = self._watch_args("un_watch_ticker", params)
+        keys = [StreamKey(Channel.TICKER, symbol)]
+        await self._un_watch(
+            "un_watch_ticker", keys, lambda: self._client.un_watch_ticker(symbol, extra)
+        )
+
+    async def un_watch_tickers(
+        self, symbols: Sequence[str] | None = None, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        wanted = self._args("un_watch_tickers").optional_symbols(symbols)
+        _, _, extra = self._watch_args("un_watch_tickers", params)
+        keys = [StreamKey(Channel.TICKER, s) for s in wanted or ()]
+        await self._un_watch(
+            "un_watch_tickers", keys, lambda: self._client.un_watch_tickers(wanted or None, extra)
+        )
+
+    async def un_watch_trades(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self._args("un_watch_trades").symbol(symbol)
+        _, _, extra = self._watch_args("un_watch_trades", params)
+        keys = [StreamKey(Channel.TRADES, symbol)]
+        await self._un_watch(
+            "un_watch_trades", keys, lambda: self._client.un_watch_trades(symbol, extra)
+        )
+
+    async def un_watch_order_book(
+        self, symbol: str, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self._args("un_watch_order_book").symbol(symbol)
+        _, _, extra = self._watch_args("un_watch_order_book", params)
+        keys = [StreamKey(Channel.ORDER_BOOK, symbol)]
+        await self._un_watch(
+            "un_watch_order_book", keys, lambda: self._client.un_watch_order_book(symbol, extra)
+        )
+
+    async def un_watch_ohlcv(
+        self, symbol: str, timeframe: str = "1m", *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        self._args("un_watch_ohlcv").symbol(symbol)
+        self._timeframe(timeframe, "un_watch_ohlcv")
+        _, _, extra = self._watch_args("un_watch_ohlcv", params)
+        keys = [StreamKey(Channel.OHLCV, symbol, timeframe)]
+        await self._un_watch(
+            "un_watch_ohlcv", keys, lambda: self._client.un_watch_ohlcv(symbol, timeframe, extra)
+        )
