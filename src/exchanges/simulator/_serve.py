@@ -21,7 +21,8 @@ async def serve(
     limits: ServerLimits | None = None,
 ) -> None:
     """Serve on 127.0.0.1:``port`` (0: any free port) until cancelled, after printing the
-    endpoint, the demo credentials and the ccxt options a client needs.
+    endpoint, the demo credentials and the ccxt options that make a client's connect cheap
+    (optional: ccxt's defaults work).
 
     ``rate`` is book steps per second per symbol (and half as many trades). ``on_ready`` is
     called with the running simulator once it listens. ``firehose``: market data as fast
@@ -40,7 +41,7 @@ async def serve(
         print(f"  demo key  {DEMO_API_KEY}", flush=True)
         print(f"  secret    {DEMO_SECRET}", flush=True)
         print(f"  balances  {balances}", flush=True)
-        print(f"  ccxt options {CLIENT_OPTIONS}", flush=True)
+        print(f"  ccxt options (optional, a cheaper connect) {CLIENT_OPTIONS}", flush=True)
         print(
             f"  limits    {limits.connection_cap} connections, request heads within "
             f"{limits.header_timeout:g} s, bodies within {limits.body_timeout:g} s, "
