@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -88,3 +88,12 @@ def bounded_limit(params: Params, default: int, maximum: int) -> int:
     if limit <= 0:
         raise ApiError(-1100, "Illegal characters found in parameter 'limit'.")
     return min(limit, maximum)
+
+
+def answering(body: Callable[[Params], Any]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An unsigned GET handler: ``body(params)`` as the JSON answer."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return json_response(body(await request_params(request)))
+
+    return handler

@@ -27,15 +27,13 @@ from typing import Any
 from aiohttp import web
 
 from exchanges.simulator._format import num
-from exchanges.simulator._http import Params, json_response, request_params
+from exchanges.simulator._http import Params, answering, json_response
 from exchanges.simulator._records import Account
+from exchanges.simulator._rest_private import Handler
 from exchanges.simulator._rest_public import RATE_LIMITS
 from exchanges.simulator._state import SimState
 
-Signed = Callable[
-    [Callable[[web.Request, Account, dict[str, str]], Awaitable[web.StreamResponse]]],
-    Callable[[web.Request], Awaitable[web.StreamResponse]],
-]
+Signed = Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 def coin_json(asset: str, account: Account) -> dict[str, Any]:
@@ -97,8 +95,8 @@ class MetadataApi:
             web.get("/sapi/v1/capital/config/getall", s(self.coins)),
             web.get("/sapi/v1/margin/allPairs", s(self.no_margin_pairs)),
             web.get("/sapi/v1/margin/isolated/allPairs", s(self.no_margin_pairs)),
-            web.get("/fapi/v1/exchangeInfo", self._public(self.usdm_exchange_info)),
-            web.get("/dapi/v1/exchangeInfo", self._public(self.coinm_exchange_info)),
+            web.get("/fapi/v1/exchangeInfo", answering(self.usdm_exchange_info)),
+            web.get("/dapi/v1/exchangeInfo", answering(self.coinm_exchange_info)),
         ]
 
     def assets(self, account: Account) -> list[str]:
@@ -115,14 +113,6 @@ class MetadataApi:
         self, _request: web.Request, _account: Account, _params: dict[str, str]
     ) -> web.Response:
         return json_response([])
-
-    def _public(
-        self, body: Callable[[Params], Any]
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handler(request: web.Request) -> web.Response:
-            return json_response(body(await request_params(request)))
-
-        return handler
 
     def _derivatives_info(self, extra: dict[str, Any]) -> dict[str, Any]:
         return {

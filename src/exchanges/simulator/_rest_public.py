@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +15,9 @@ from exchanges.simulator._errors import ApiError
 from exchanges.simulator._format import agg_trade_json, kline_row, num, trade_json
 from exchanges.simulator._http import (
     Params,
+    answering,
     bounded_limit,
     int_param,
-    json_response,
-    request_params,
     required,
 )
 from exchanges.simulator._records import ZERO
@@ -102,13 +101,6 @@ def _symbols_param(state: SimState, params: Params) -> list[str] | None:
     return None
 
 
-def _http(body: Callable[[Params], Any]) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handler(request: web.Request) -> web.Response:
-        return json_response(body(await request_params(request)))
-
-    return handler
-
-
 class PublicApi:
     def __init__(self, state: SimState) -> None:
         self._state = state
@@ -133,7 +125,7 @@ class PublicApi:
         }
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get(f"/api/v3/{path}", _http(fn)) for path, fn in self.endpoints().items()]
+        return [web.get(f"/api/v3/{path}", answering(fn)) for path, fn in self.endpoints().items()]
 
     def ping(self, _params: Params) -> Any:
         return {}
