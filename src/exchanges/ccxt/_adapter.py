@@ -11,7 +11,7 @@ class adds market data, balances and positions, the watch methods and the stream
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from core import (
@@ -300,8 +300,17 @@ class CcxtExchange(CcxtTrading):
             return [convert.fill(t) for t in raw]
 
     # ------------------------------------------------------------------ WebSocket: stop
-    async def _un_watch(self, method: str, keys: Sequence[StreamKey], send: Any) -> None:
-        """``send()`` (ccxt's ``un_watch_*``) unless a supervised stream shares the data."""
+    async def _un_watch(
+        self,
+        method: str,
+        keys: Sequence[StreamKey],
+        params: object,
+        un_watch: Callable[..., Awaitable[Any]],
+        *args: Any,
+    ) -> None:
+        """ccxt's ``un_watch(*args, params)``, unless a supervised stream of this adapter
+        reads one of ``keys`` (it shares the venue's subscription): then BadRequest."""
+        _, _, extra = self._watch_args(method, params)
         await self._prepare(method)
         held = {s.key for s in self._supervisor.streams()} if self._supervisor else set()
         for key in keys:
@@ -311,55 +320,43 @@ class CcxtExchange(CcxtTrading):
                     f"a supervised {key.channel.value} stream of {key.symbol} is open on "
                     "this adapter (stream_*/subscribe_*): cancel that subscription instead",
                 )
-        await self._call(method, send())
+        await self._call(method, un_watch(*args, extra))
 
     async def un_watch_ticker(
         self, symbol: str, *, params: Mapping[str, Any] | None = None
     ) -> None:
         self._args("un_watch_ticker").symbol(symbol)
-        _, _, extra = self._watch_args("un_watch_ticker", params)
         keys = [StreamKey(Channel.TICKER, symbol)]
-        await self._un_watch(
-            "un_watch_ticker", keys, lambda: self._client.un_watch_ticker(symbol, extra)
-        )
+        await self._un_watch("un_watch_ticker", keys, params, self._client.un_watch_ticker, symbol)
 
     async def un_watch_tickers(
         self, symbols: Sequence[str] | None = None, *, params: Mapping[str, Any] | None = None
     ) -> None:
         wanted = self._args("un_watch_tickers").optional_symbols(symbols)
-        _, _, extra = self._watch_args("un_watch_tickers", params)
         keys = [StreamKey(Channel.TICKER, s) for s in wanted or ()]
-        await self._un_watch(
-            "un_watch_tickers", keys, lambda: self._client.un_watch_tickers(wanted or None, extra)
-        )
+        un_watch = self._client.un_watch_tickers
+        await self._un_watch("un_watch_tickers", keys, params, un_watch, wanted or None)
 
     async def un_watch_trades(
         self, symbol: str, *, params: Mapping[str, Any] | None = None
     ) -> None:
         self._args("un_watch_trades").symbol(symbol)
-        _, _, extra = self._watch_args("un_watch_trades", params)
         keys = [StreamKey(Channel.TRADES, symbol)]
-        await self._un_watch(
-            "un_watch_trades", keys, lambda: self._client.un_watch_trades(symbol, extra)
-        )
+        await self._un_watch("un_watch_trades", keys, params, self._client.un_watch_trades, symbol)
 
     async def un_watch_order_book(
         self, symbol: str, *, params: Mapping[str, Any] | None = None
     ) -> None:
         self._args("un_watch_order_book").symbol(symbol)
-        _, _, extra = self._watch_args("un_watch_order_book", params)
         keys = [StreamKey(Channel.ORDER_BOOK, symbol)]
-        await self._un_watch(
-            "un_watch_order_book", keys, lambda: self._client.un_watch_order_book(symbol, extra)
-        )
+        un_watch = self._client.un_watch_order_book
+        await self._un_watch("un_watch_order_book", keys, params, un_watch, symbol)
 
     async def un_watch_ohlcv(
         self, symbol: str, timeframe: str = "1m", *, params: Mapping[str, Any] | None = None
     ) -> None:
         self._args("un_watch_ohlcv").symbol(symbol)
         self._timeframe(timeframe, "un_watch_ohlcv")
-        _, _, extra = self._watch_args("un_watch_ohlcv", params)
         keys = [StreamKey(Channel.OHLCV, symbol, timeframe)]
-        await self._un_watch(
-            "un_watch_ohlcv", keys, lambda: self._client.un_watch_ohlcv(symbol, timeframe, extra)
-        )
+        un_watch = self._client.un_watch_ohlcv
+        await self._un_watch("un_watch_ohlcv", keys, params, un_watch, symbol, timeframe)
